@@ -1,0 +1,408 @@
+"""Load and validate ``config/config.yaml`` and the cohort sheet before the DAG is built.
+
+Validation happens in two layers:
+
+1. JSON schemas (``workflow/schemas/config.schema.yaml`` and ``sheet.schema.yaml``, both
+   with ``additionalProperties: false``) check types, enums, id patterns and the keys each
+   kind of row needs; defaults declared in the schema are filled in.
+2. Code checks what a schema cannot say: unique (cohort, modality) pairs, exactly one
+   clinical file and at least one omics file per cohort, files that exist, endpoint names
+   that exist, and a Kaplan-Meier grouping column present in every clinical table.
+
+Every problem becomes one line naming the file, the line and the key, and what to do;
+all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import gzip
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from survomics.errors import ConfigError, SurvomicsError
+from survomics.specs import DEFAULT_NA_VALUES, EndpointSpec, FileSpec
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+"""Where the JSON schemas live in a source checkout."""
+
+SEPARATORS: dict[str, str] = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+"""Sheet ``sep`` names and the characters they stand for."""
+
+CLINICAL = "clinical"
+ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class ConfigErrors(SurvomicsError):
+    """One or more configuration problems, each a :class:`ConfigError`."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  - {e}" for e in errors)
+        super().__init__(f"invalid survomics configuration ({len(errors)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The validated configuration.
+
+    Attributes
+    ----------
+    config
+        The configuration with schema defaults filled in.
+    files
+        One :class:`FileSpec` per sheet row, in sheet order.
+    endpoints
+        Endpoint definitions by name.
+    """
+
+    config: dict[str, Any]
+    files: tuple[FileSpec, ...]
+    endpoints: dict[str, EndpointSpec]
+
+    @property
+    def cohorts(self) -> list[str]:
+        """Cohort ids in sheet order."""
+        return list(dict.fromkeys(f.cohort for f in self.files))
+
+    def clinical(self, cohort: str) -> FileSpec:
+        """The clinical file of ``cohort``."""
+        return next(f for f in self.files if f.cohort == cohort and f.modality == CLINICAL)
+
+    def modalities(self, cohort: str) -> list[str]:
+        """Omics modalities of ``cohort`` in sheet order."""
+        return [f.modality for f in self.files if f.cohort == cohort and f.modality != CLINICAL]
+
+    def omics(self, cohort: str, modality: str) -> FileSpec:
+        """The file of one modality of one cohort."""
+        return next(f for f in self.files if f.cohort == cohort and f.modality == modality)
+
+    def endpoint(self, cohort: str) -> EndpointSpec:
+        """The endpoint definition used by ``cohort``."""
+        name = self.clinical(cohort).endpoint
+        assert name is not None  # guaranteed by the sheet schema  # noqa: S101
+        return self.endpoints[name]
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """Load one of the JSON schemas shipped under ``workflow/schemas``."""
+    with (SCHEMA_DIR / name).open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = yaml.safe_load(fh)
+    return schema
+
+
+def _fill_defaults(instance: Any, schema: Mapping[str, Any]) -> None:
+    """Fill ``default`` values of ``properties`` into ``instance``, recursively."""
+    if not isinstance(instance, dict):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub)
+
+
+def _fix_for(error: jsonschema.ValidationError) -> str:
+    """Say what to do about a schema violation."""
+    validator = error.validator
+    if validator == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return f"use one of {allowed}"
+    if validator == "pattern":
+        return (
+            f"use an id matching {error.validator_value} "
+            "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
+        )
+    if validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"remove or rename it; allowed keys: {allowed}"
+    if validator == "required":
+        return "add it (see config/README.md)"
+    if validator in {"not", "if", "then", "else", "allOf", "anyOf"}:
+        return "see config/README.md for which keys go together"
+    return "see config/README.md for the expected value"
+
+
+def _error_key(error: jsonschema.ValidationError) -> str | None:
+    """The key a schema error is about, as a dotted path."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        path.append(",".join(extra))
+    elif error.validator == "required":
+        missing = [r for r in error.validator_value if r not in error.instance]
+        path.append(",".join(missing))
+    return ".".join(path) if path else None
+
+
+def _forbidden_present(error: jsonschema.ValidationError) -> list[str]:
+    """Keys present in the instance that a ``not: {anyOf: [{required: ...}]}`` forbids."""
+    forbidden = [
+        key
+        for branch in error.validator_value.get("anyOf", [error.validator_value])
+        for key in branch.get("required", [])
+    ]
+    return [k for k in forbidden if isinstance(error.instance, dict) and k in error.instance]
+
+
+def _schema_errors(
+    instance: Mapping[str, Any], schema: Mapping[str, Any], *, path: str, line: int | None
+) -> list[ConfigError]:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path)))
+    out: list[ConfigError] = []
+    for err in errors:
+        # Report the most specific cause of a combinator failure.
+        leaf = err
+        while leaf.context:
+            leaf = min(leaf.context, key=lambda e: len(list(e.schema_path)))
+        message = leaf.message
+        key = _error_key(leaf)
+        if leaf.validator == "not":
+            clash = _forbidden_present(leaf)
+            message = f"{', '.join(clash)} cannot be set together with the keys given here"
+            key = ".".join([*map(str, leaf.absolute_path), clash[0]]) if clash else key
+        out.append(
+            ConfigError(
+                path,
+                message,
+                fix=_fix_for(leaf),
+                line=line,
+                column=key,
+                column_label="column" if line is not None else "key",
+            )
+        )
+    return out
+
+
+def read_sheet(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+    """Read the cohort sheet: ``(line, row)`` pairs with empty cells left out.
+
+    Lines starting with ``#`` and blank lines are skipped; cells are whitespace-stripped.
+
+    Raises
+    ------
+    ConfigError
+        If the sheet is missing, empty, has duplicate column names or a ragged row.
+    """
+    sheet = Path(path)
+    if not sheet.is_file():
+        raise ConfigError(sheet, "cohort sheet not found", fix="create it or set `sheet:`")
+    text = sheet.read_text(encoding="utf-8-sig")
+    rows: list[tuple[int, dict[str, str]]] = []
+    header: list[str] | None = None
+    for lineno, fields in _tsv_lines(text):
+        if header is None:
+            header = fields
+            dupes = sorted({h for h in header if header.count(h) > 1})
+            if dupes:
+                raise ConfigError(
+                    sheet,
+                    f"duplicate column name(s) {dupes}",
+                    fix="give every column a unique name",
+                    line=lineno,
+                )
+            continue
+        if len(fields) != len(header):
+            raise ConfigError(
+                sheet,
+                f"row has {len(fields)} fields but the header has {len(header)}",
+                fix="separate cells with exactly one tab each; leave unused cells empty",
+                line=lineno,
+            )
+        rows.append((lineno, {k: v for k, v in zip(header, fields, strict=True) if v != ""}))
+    if header is None:
+        raise ConfigError(sheet, "cohort sheet is empty", fix="add a header and one row per file")
+    return rows
+
+
+def _tsv_lines(text: str) -> Iterator[tuple[int, list[str]]]:
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        yield lineno, [cell.strip() for cell in raw.split("\t")]
+
+
+def _read_header(path: Path, sep: str) -> list[str]:
+    """First line of a delimited text file (gzip recognised by suffix), BOM stripped."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = fh.readline()
+    return next(csv.reader(io.StringIO(first), delimiter=sep), [])
+
+
+def _file_header(spec: FileSpec, base: Path) -> list[str]:
+    path = base / spec.path
+    if spec.format == "parquet":
+        import pyarrow.parquet as pq  # noqa: PLC0415 - only needed for Parquet inputs
+
+        return list(pq.read_schema(path).names)
+    sep = spec.sep or ("," if spec.format == "csv" else "\t")
+    return [h.strip() for h in _read_header(path, sep)]
+
+
+def _file_spec(row: Mapping[str, str], *, line: int) -> FileSpec:
+    extra = tuple(t for t in row.get("na_values", "").split("|") if t != "")
+    clinical = row["modality"] == CLINICAL
+    return FileSpec(
+        cohort=row["cohort"],
+        modality=row["modality"],
+        path=row["path"],
+        format=row["format"],  # type: ignore[arg-type]
+        orientation=None if clinical else row["orientation"],  # type: ignore[arg-type]
+        id_column=row.get("id_column"),
+        sep=SEPARATORS[row["sep"]] if "sep" in row else None,
+        transform=row.get("transform", "none"),  # type: ignore[arg-type]
+        na_values=tuple(dict.fromkeys(DEFAULT_NA_VALUES + extra)),
+        id_type=row.get("id_type", "tcga_barcode"),  # type: ignore[arg-type]
+        endpoint=row.get("endpoint"),
+        sheet_line=line,
+    )
+
+
+def load_settings(
+    config: Mapping[str, Any], *, config_path: str | Path = "config/config.yaml", base: str | Path = "."
+) -> Settings:
+    """Validate the configuration and its cohort sheet; return typed settings.
+
+    Parameters
+    ----------
+    config
+        The parsed ``config.yaml`` (e.g. Snakemake's ``config``); not modified.
+    config_path
+        Where it came from, for messages.
+    base
+        Directory that relative paths (sheet, input files) are resolved against.
+
+    Returns
+    -------
+    Settings
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigErrors
+        Listing every problem found, each naming file, line and key, with a fix.
+    """
+    base = Path(base)
+    cfg = copy.deepcopy(dict(config))
+    errors = _schema_errors(cfg, load_schema("config.schema.yaml"), path=str(config_path), line=None)
+    if errors:
+        raise ConfigErrors(errors)
+    _fill_defaults(cfg, load_schema("config.schema.yaml"))
+    endpoints = {
+        name: EndpointSpec(name=name, **{k: v for k, v in spec.items()})
+        for name, spec in cfg["endpoints"].items()
+    }
+
+    sheet_path = Path(cfg["sheet"])
+    rows = read_sheet(base / sheet_path)
+    sheet_schema = load_schema("sheet.schema.yaml")
+    files: list[FileSpec] = []
+    for line, row in rows:
+        row_errors = _schema_errors(row, sheet_schema, path=str(sheet_path), line=line)
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        files.append(_file_spec(row, line=line))
+    if not rows:
+        errors.append(
+            ConfigError(sheet_path, "the sheet has no rows", fix="add one row per input file")
+        )
+    errors.extend(_cross_row_errors(files, cfg, endpoints, sheet=sheet_path, base=base))
+    if errors:
+        raise ConfigErrors(errors)
+    return Settings(config=cfg, files=tuple(files), endpoints=endpoints)
+
+
+def _cross_row_errors(
+    files: list[FileSpec],
+    cfg: Mapping[str, Any],
+    endpoints: Mapping[str, EndpointSpec],
+    *,
+    sheet: Path,
+    base: Path,
+) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    seen: dict[tuple[str, str], FileSpec] = {}
+    for spec in files:
+        key = (spec.cohort, spec.modality)
+        if key in seen:
+            errors.append(
+                ConfigError(
+                    sheet,
+                    f"cohort '{spec.cohort}' has modality '{spec.modality}' twice "
+                    f"(also on line {seen[key].sheet_line})",
+                    fix="keep one row per cohort and modality, or give the second a new modality id",
+                    line=spec.sheet_line,
+                    column="modality",
+                )
+            )
+            continue
+        seen[key] = spec
+        if not (base / spec.path).is_file():
+            errors.append(
+                ConfigError(
+                    sheet,
+                    f"file '{spec.path}' not found (resolved against '{base.resolve()}')",
+                    fix="correct the path; relative paths start at the directory you run in",
+                    line=spec.sheet_line,
+                    column="path",
+                )
+            )
+        if spec.endpoint is not None and spec.endpoint not in endpoints:
+            errors.append(
+                ConfigError(
+                    sheet,
+                    f"endpoint '{spec.endpoint}' is not defined in the config",
+                    fix=f"use one of {sorted(endpoints)} or add it under `endpoints:`",
+                    line=spec.sheet_line,
+                    column="endpoint",
+                )
+            )
+    group = cfg["kaplan_meier"]["group"]
+    for cohort in dict.fromkeys(f.cohort for f in files):
+        rows = [f for f in files if f.cohort == cohort]
+        clinical = [f for f in rows if f.modality == CLINICAL]
+        first_line = rows[0].sheet_line
+        if len(clinical) != 1:
+            errors.append(
+                ConfigError(
+                    sheet,
+                    f"cohort '{cohort}' has {len(clinical)} clinical files",
+                    fix="give every cohort exactly one row with modality 'clinical'",
+                    line=first_line,
+                    column="modality",
+                )
+            )
+        if len(rows) == len(clinical):
+            errors.append(
+                ConfigError(
+                    sheet,
+                    f"cohort '{cohort}' has no omics file",
+                    fix="add at least one row with an omics modality for it",
+                    line=first_line,
+                    column="modality",
+                )
+            )
+        if len(clinical) == 1 and (base / clinical[0].path).is_file():
+            header = _file_header(clinical[0], base)
+            if group not in header:
+                errors.append(
+                    ConfigError(
+                        clinical[0].path,
+                        f"the Kaplan-Meier grouping column '{group}' (config key "
+                        "kaplan_meier.group) is not in this clinical table",
+                        fix=f"set kaplan_meier.group to one of its columns: {header[:20]}",
+                        line=1,
+                        column=group,
+                    )
+                )
+    return errors

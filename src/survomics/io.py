@@ -1,0 +1,69 @@
+"""Atomic output writing: an output file is whole or absent, never partial."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success.
+
+    The temporary file lives in the same directory, so the final :func:`os.replace` is
+    atomic. On any exception the temporary file is removed and ``path`` is untouched.
+
+    Parameters
+    ----------
+    path
+        Final destination.
+
+    Yields
+    ------
+    Path
+        Where the caller writes the content.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically to ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_tsv(frame: pl.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` as a tab-separated file atomically (nulls as empty fields)."""
+    with atomic_path(path) as tmp:
+        frame.write_csv(tmp, separator="\t", null_value="", line_terminator="\n")
+
+
+def write_parquet(frame: pl.DataFrame, path: str | Path, *, row_group_size: int = 2048) -> None:
+    """Write ``frame`` as Parquet atomically, with deterministic settings.
+
+    Statistics and compression are fixed so that the same frame always gives the same
+    bytes.
+    """
+    with atomic_path(path) as tmp:
+        frame.write_parquet(
+            tmp,
+            compression="zstd",
+            compression_level=3,
+            statistics=True,
+            row_group_size=row_group_size,
+        )

@@ -1,0 +1,20 @@
+rule kaplan_meier:
+    input:
+        clinical="results/{cohort}/data/clinical.parquet",
+    output:
+        table="results/{cohort}/km/km_by_group.tsv",
+        medians="results/{cohort}/km/medians.tsv",
+        logrank="results/{cohort}/km/logrank.tsv",
+        excluded="results/{cohort}/km/excluded.tsv",
+    log:
+        "results/logs/{cohort}/kaplan_meier.log",
+    conda:
+        "../../envs/survival.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        group=config["kaplan_meier"]["group"],
+    script:
+        "../../scripts/kaplan_meier.py"

@@ -1,0 +1,20 @@
+rule screen:
+    input:
+        matrix="results/{cohort}/data/{modality}.parquet",
+        clinical="results/{cohort}/data/clinical.parquet",
+    output:
+        "results/{cohort}/screening/{modality}.univariate_cox.tsv",
+    log:
+        "results/logs/{cohort}/screen.{modality}.log",
+    benchmark:
+        "results/benchmarks/{cohort}/screen.{modality}.tsv"
+    conda:
+        "../../envs/survival.yaml"
+    resources:
+        mem_mb=lambda wc, input, attempt: max(1000, 6 * input.size_mb) * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        ties=config["screening"]["ties"],
+    script:
+        "../../scripts/screen.py"
