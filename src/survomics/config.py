@@ -306,17 +306,21 @@ def load_settings(
     rows = read_sheet(base / sheet_path)
     sheet_schema = load_schema("sheet.schema.yaml")
     files: list[FileSpec] = []
+    invalid_cohorts: set[str] = set()
     for line, row in rows:
         row_errors = _schema_errors(row, sheet_schema, path=str(sheet_path), line=line)
         if row_errors:
             errors.extend(row_errors)
+            invalid_cohorts.add(row.get("cohort", ""))
             continue
         files.append(_file_spec(row, line=line))
     if not rows:
         errors.append(
             ConfigError(sheet_path, "the sheet has no rows", fix="add one row per input file")
         )
-    errors.extend(_cross_row_errors(files, cfg, endpoints, sheet=sheet_path, base=base))
+    # Cohorts with an invalid row are not checked across rows: the row's own error says it.
+    valid = [f for f in files if f.cohort not in invalid_cohorts]
+    errors.extend(_cross_row_errors(valid, cfg, endpoints, sheet=sheet_path, base=base))
     if errors:
         raise ConfigErrors(errors)
     return Settings(config=cfg, files=tuple(files), endpoints=endpoints)

@@ -1,0 +1,214 @@
+"""The whole workflow on the bundled TCGA-ACC cohort, run by Snakemake for real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "tests" / "data" / "reference" / "tcga_acc"
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+MODALITIES = ("expression", "copy_number", "protein", "mutation", "mirna")
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the repository's Snakefile with ``workdir`` as working directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+    return subprocess.run(
+        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+
+
+def make_project(path: Path) -> Path:
+    """A working directory holding the default config, sheet and bundled data."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ROOT / "config", path / "config")
+    shutil.copytree(ROOT / "data", path / "data")
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = make_project(tmp_path_factory.mktemp("acc"))
+    proc = snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return workdir / "results" / "tcga_acc"
+
+
+def test_every_contract_output_exists(run: Path) -> None:
+    assert (run / "data" / "clinical.parquet").is_file()
+    assert (run / "data" / "audit.tsv").is_file()
+    assert (run / "report.html").is_file()
+    for modality in MODALITIES:
+        assert (run / "data" / f"{modality}.parquet").is_file()
+        assert (run / "screening" / f"{modality}.univariate_cox.tsv").is_file()
+    # No temporary file is left behind by the atomic writers.
+    assert not list(run.rglob("*.tmp"))
+
+
+def test_clinical_parquet_contract(run: Path) -> None:
+    clinical = pl.read_parquet(run / "data" / "clinical.parquet")
+    assert clinical.columns[:3] == ["patient_id", "os_time", "os_event"]
+    assert clinical.schema["patient_id"] == pl.String
+    assert clinical.schema["os_time"] == pl.Float64
+    assert clinical.schema["os_event"] == pl.Int8
+    reference = pl.read_csv(REFERENCE / "os_endpoint.tsv", separator="\t")
+    merged = reference.join(clinical, left_on="patient", right_on="patient_id", how="left")
+    assert merged.height == clinical.height == reference.height
+    np.testing.assert_array_equal(merged["os_time"].to_numpy(), merged["time"].to_numpy())
+    np.testing.assert_array_equal(merged["os_event"].to_numpy(), merged["event"].to_numpy())
+
+
+def test_matrices_are_features_by_patients_of_the_clinical_table(run: Path) -> None:
+    patients = set(pl.read_parquet(run / "data" / "clinical.parquet")["patient_id"])
+    for modality in MODALITIES:
+        matrix = pl.read_parquet(run / "data" / f"{modality}.parquet")
+        assert matrix.columns[0] == "feature"
+        assert set(matrix.columns[1:]) <= patients
+        assert all(matrix.schema[c] == pl.Float64 for c in matrix.columns[1:])
+
+
+def test_screening_matches_r_survival(run: Path) -> None:
+    ours = pl.read_csv(run / "screening" / "expression.univariate_cox.tsv", separator="\t")
+    assert ours.columns[:11] == [
+        "feature", "n", "events", "coef", "se", "hr", "hr_lower", "hr_upper", "z", "p", "q",
+    ]  # fmt: skip
+    ref = pl.read_csv(REFERENCE / "univariate_cox_expression_log2p1_efron.tsv", separator="\t")
+    both = ref.join(ours, on="feature", how="inner", suffix="_ours")
+    assert both.height == ref.height
+    for ours_col, ref_col in [
+        ("coef_ours", "coef"),
+        ("se_ours", "se"),
+        ("z_ours", "z"),
+        ("p", "p_wald"),
+        ("p_lrt_ours", "p_lrt"),
+        ("p_score_ours", "p_score"),
+        ("q", "q_bh"),
+    ]:
+        np.testing.assert_allclose(both[ours_col], both[ref_col], rtol=1e-6, err_msg=ours_col)
+    np.testing.assert_array_equal(both["n_ours"], both["n"])
+    np.testing.assert_array_equal(both["events_ours"], both["events"])
+    np.testing.assert_allclose(both["hr"], np.exp(both["coef"]), rtol=1e-6)
+
+
+def test_kaplan_meier_and_logrank_match_r(run: Path) -> None:
+    ours = pl.read_csv(run / "km" / "logrank.tsv", separator="\t")
+    ref = pl.read_csv(REFERENCE / "logrank_by_stage.tsv", separator="\t")
+    np.testing.assert_allclose(ours["chisq"], ref["chisq"], rtol=1e-6)
+    np.testing.assert_allclose(ours["p"], ref["p"], rtol=1e-6)
+    km = pl.read_csv(run / "km" / "km_by_group.tsv", separator="\t").filter(pl.col("n_event") > 0)
+    ref_km = pl.read_csv(REFERENCE / "kaplan_meier_by_stage.tsv", separator="\t")
+    both = ref_km.join(km, on=["stratum", "time"], how="left", suffix="_ours")
+    assert both.height == ref_km.height
+    np.testing.assert_allclose(both["survival_ours"], both["survival"], rtol=1e-6)
+    excluded = pl.read_csv(run / "km" / "excluded.tsv", separator="\t")
+    endpoint = pl.read_csv(REFERENCE / "os_endpoint.tsv", separator="\t")
+    assert sorted(excluded["patient_id"]) == sorted(
+        endpoint.filter(pl.col("stage").is_null())["patient"]
+    )
+
+
+def test_audit_lists_every_sample_not_in_a_matrix(run: Path) -> None:
+    audit = pl.read_csv(run / "data" / "audit.tsv", separator="\t", infer_schema=False)
+    for modality in MODALITIES:
+        src = ROOT / "data" / "tcga_acc" / {
+            "expression": "expression_rsem_normalized.tsv",
+            "copy_number": "copy_number_gistic.tsv",
+            "protein": "protein_rppa.tsv",
+            "mutation": "mutation_gene_binary.tsv",
+            "mirna": "mirna_counts.tsv",
+        }[modality]
+        samples = src.read_text().splitlines()[0].split("\t")[1:]
+        kept = pl.read_parquet(run / "data" / f"{modality}.parquet").width - 1
+        dropped = audit.filter(
+            (pl.col("modality") == modality) & (pl.col("level") == "sample")
+        ).height
+        assert kept + dropped == len(samples), modality
+
+
+def test_report_is_self_contained(run: Path) -> None:
+    text = (run / "report.html").read_text()
+    assert "http://" not in text
+    assert "https://" not in text
+    assert "<script" not in text
+    assert text.count("data:image/svg+xml;base64,") >= 1 + len(MODALITIES)
+    for heading in ("Data intake", "Endpoint", "Screening", "Methods"):
+        assert f"<h2>{heading}</h2>" in text
+    clinical = pl.read_parquet(run / "data" / "clinical.parquet")
+    assert f"{clinical.height:,} patients analysed" in text
+
+
+def test_second_run_has_nothing_to_do(run: Path) -> None:
+    proc = snakemake(run.parent.parent, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_logs_are_really_redirected(run: Path) -> None:
+    log = run.parent / "logs" / "tcga_acc" / "screen.expression.log"
+    text = log.read_text()
+    assert "rule function: survomics.workflow.screen" in text
+    assert "version numpy" in text
+    assert "done" in text
+
+
+def test_lint_is_clean() -> None:
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "--lint", "--snakefile", str(ROOT / "Snakefile")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+def test_bad_input_fails_with_clear_error_and_no_partial_output(tmp_path: Path) -> None:
+    workdir = make_project(tmp_path / "bad")
+    matrix = workdir / "data" / "tcga_acc" / "protein_rppa.tsv"
+    lines = matrix.read_text().splitlines()
+    cells = lines[3].split("\t")
+    cells[2] = "high"
+    lines[3] = "\t".join(cells)
+    matrix.write_text("\n".join(lines) + "\n")
+    header = lines[0].split("\t")
+    proc = snakemake(workdir, "--keep-going")
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "data/tcga_acc/protein_rppa.tsv:4" in output
+    assert header[2] in output
+    assert "Fix:" in output
+    results = workdir / "results" / "tcga_acc"
+    assert not (results / "data" / "protein.parquet").exists()
+    assert not (results / "report.html").exists()
+    assert not list(results.rglob("*.tmp"))
+    # The other modalities are not affected.
+    assert (results / "screening" / "expression.univariate_cox.tsv").is_file()
+
+
+def test_invalid_config_stops_before_the_dag(tmp_path: Path) -> None:
+    workdir = make_project(tmp_path / "cfg")
+    sheet = workdir / "config" / "cohorts.tsv"
+    sheet.write_text(sheet.read_text().replace("features_x_samples", "sideways", 1))
+    proc = snakemake(workdir, "--dry-run")
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "config/cohorts.tsv:3, column 'orientation'" in output
+    assert "Fix:" in output
+    assert not (workdir / "results").exists()
