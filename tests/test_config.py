@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from survomics.config import ConfigErrors, load_settings, read_sheet
+from survomics.config import ConfigValidationError, load_settings, read_sheet
 from survomics.errors import ConfigError
 from survomics.specs import DEFAULT_NA_VALUES
 
@@ -32,8 +32,7 @@ def base_config() -> dict[str, Any]:
 
 def sheet_rows(project: Path) -> list[list[str]]:
     return [
-        line.split("\t")
-        for line in (project / "config" / "cohorts.tsv").read_text().splitlines()
+        line.split("\t") for line in (project / "config" / "cohorts.tsv").read_text().splitlines()
     ]
 
 
@@ -43,7 +42,7 @@ def write_sheet(project: Path, rows: list[list[str]]) -> None:
 
 
 def problems(project: Path, config: dict[str, Any] | None = None) -> list[ConfigError]:
-    with pytest.raises(ConfigErrors) as info:
+    with pytest.raises(ConfigValidationError) as info:
         load_settings(config or base_config(), base=project)
     return info.value.errors
 

@@ -126,13 +126,18 @@ def test_kaplan_meier_and_logrank_match_r(run: Path) -> None:
 def test_audit_lists_every_sample_not_in_a_matrix(run: Path) -> None:
     audit = pl.read_csv(run / "data" / "audit.tsv", separator="\t", infer_schema=False)
     for modality in MODALITIES:
-        src = ROOT / "data" / "tcga_acc" / {
-            "expression": "expression_rsem_normalized.tsv",
-            "copy_number": "copy_number_gistic.tsv",
-            "protein": "protein_rppa.tsv",
-            "mutation": "mutation_gene_binary.tsv",
-            "mirna": "mirna_counts.tsv",
-        }[modality]
+        src = (
+            ROOT
+            / "data"
+            / "tcga_acc"
+            / {
+                "expression": "expression_rsem_normalized.tsv",
+                "copy_number": "copy_number_gistic.tsv",
+                "protein": "protein_rppa.tsv",
+                "mutation": "mutation_gene_binary.tsv",
+                "mirna": "mirna_counts.tsv",
+            }[modality]
+        )
         samples = src.read_text().splitlines()[0].split("\t")[1:]
         kept = pl.read_parquet(run / "data" / f"{modality}.parquet").width - 1
         dropped = audit.filter(

@@ -71,8 +71,10 @@ class AuditRecord:
 def audit_frame(records: Iterable[AuditRecord]) -> pl.DataFrame:
     """Build an audit table (fixed columns and types) from records, in the given order."""
     rows = [asdict(r) for r in records]
-    return pl.DataFrame(rows, schema=AUDIT_SCHEMA, orient="row") if rows else pl.DataFrame(
-        schema=AUDIT_SCHEMA
+    return (
+        pl.DataFrame(rows, schema=AUDIT_SCHEMA, orient="row")
+        if rows
+        else pl.DataFrame(schema=AUDIT_SCHEMA)
     )
 
 

@@ -40,7 +40,7 @@ CLINICAL = "clinical"
 ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
-class ConfigErrors(SurvomicsError):
+class ConfigValidationError(SurvomicsError):
     """One or more configuration problems, each a :class:`ConfigError`."""
 
     def __init__(self, errors: list[ConfigError]) -> None:
@@ -87,7 +87,7 @@ class Settings:
     def endpoint(self, cohort: str) -> EndpointSpec:
         """The endpoint definition used by ``cohort``."""
         name = self.clinical(cohort).endpoint
-        assert name is not None  # guaranteed by the sheet schema  # noqa: S101
+        assert name is not None  # guaranteed by the sheet schema
         return self.endpoints[name]
 
 
@@ -268,7 +268,10 @@ def _file_spec(row: Mapping[str, str], *, line: int) -> FileSpec:
 
 
 def load_settings(
-    config: Mapping[str, Any], *, config_path: str | Path = "config/config.yaml", base: str | Path = "."
+    config: Mapping[str, Any],
+    *,
+    config_path: str | Path = "config/config.yaml",
+    base: str | Path = ".",
 ) -> Settings:
     """Validate the configuration and its cohort sheet; return typed settings.
 
@@ -288,17 +291,19 @@ def load_settings(
 
     Raises
     ------
-    ConfigErrors
+    ConfigValidationError
         Listing every problem found, each naming file, line and key, with a fix.
     """
     base = Path(base)
     cfg = copy.deepcopy(dict(config))
-    errors = _schema_errors(cfg, load_schema("config.schema.yaml"), path=str(config_path), line=None)
+    errors = _schema_errors(
+        cfg, load_schema("config.schema.yaml"), path=str(config_path), line=None
+    )
     if errors:
-        raise ConfigErrors(errors)
+        raise ConfigValidationError(errors)
     _fill_defaults(cfg, load_schema("config.schema.yaml"))
     endpoints = {
-        name: EndpointSpec(name=name, **{k: v for k, v in spec.items()})
+        name: EndpointSpec(name=name, **spec)
         for name, spec in cfg["endpoints"].items()
     }
 
@@ -322,7 +327,7 @@ def load_settings(
     valid = [f for f in files if f.cohort not in invalid_cohorts]
     errors.extend(_cross_row_errors(valid, cfg, endpoints, sheet=sheet_path, base=base))
     if errors:
-        raise ConfigErrors(errors)
+        raise ConfigValidationError(errors)
     return Settings(config=cfg, files=tuple(files), endpoints=endpoints)
 
 
@@ -344,7 +349,7 @@ def _cross_row_errors(
                     sheet,
                     f"cohort '{spec.cohort}' has modality '{spec.modality}' twice "
                     f"(also on line {seen[key].sheet_line})",
-                    fix="keep one row per cohort and modality, or give the second a new modality id",
+                    fix="keep one row per cohort and modality, or rename the second modality",
                     line=spec.sheet_line,
                     column="modality",
                 )

@@ -35,14 +35,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.replace(tmp, final)
+        tmp.replace(final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
 def write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically to ``path``."""
+    r"""Write ``text`` (UTF-8, ``\n`` line ends) atomically to ``path``."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 

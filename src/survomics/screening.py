@@ -102,10 +102,14 @@ def screen_matrix(
     )
     ok = fit["status"] == "ok"
     q = benjamini_hochberg(np.where(ok.to_numpy(), fit["p_wald"].to_numpy(), np.nan))
-    return fit.with_columns(
-        pl.col("coef").exp().alias("hr"),
-        (pl.col("coef") - Z95 * pl.col("se")).exp().alias("hr_lower"),
-        (pl.col("coef") + Z95 * pl.col("se")).exp().alias("hr_upper"),
-        pl.col("p_wald").alias("p"),
-        pl.Series("q", q, dtype=pl.Float64),
-    ).select(SCREEN_COLUMNS).with_columns(pl.col(pl.Float64).fill_nan(None))
+    return (
+        fit.with_columns(
+            pl.col("coef").exp().alias("hr"),
+            (pl.col("coef") - Z95 * pl.col("se")).exp().alias("hr_lower"),
+            (pl.col("coef") + Z95 * pl.col("se")).exp().alias("hr_upper"),
+            pl.col("p_wald").alias("p"),
+            pl.Series("q", q, dtype=pl.Float64),
+        )
+        .select(SCREEN_COLUMNS)
+        .with_columns(pl.col(pl.Float64).fill_nan(None))
+    )

@@ -71,7 +71,7 @@ class EndpointSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileSpec:
-    """One row of the cohort sheet: an input file and how to read it.
+    r"""One row of the cohort sheet: an input file and how to read it.
 
     Attributes
     ----------
@@ -91,7 +91,7 @@ class FileSpec:
         (``features_x_samples``) or the sample id column (``samples_x_features``).
         ``None`` means the first column.
     sep
-        Field separator overriding the format's default (``\\t`` for tsv, ``,`` for csv).
+        Field separator overriding the format's default (``\t`` for tsv, ``,`` for csv).
     transform
         Element-wise value transform applied at ingest (omics only).
     na_values

@@ -105,7 +105,7 @@ def run_rule(log: str | Path, func: Callable[..., None], /, **kwargs: Any) -> No
             func(**kwargs)
         except SurvomicsError as exc:
             failure = f"survomics error: {exc}"
-            LOG.error("%s", failure)  # noqa: TRY400 - the message is the whole story
+            LOG.error("%s", failure)
         except BaseException:
             LOG.error("unexpected failure:\n%s", traceback.format_exc())
             raise

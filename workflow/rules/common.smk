@@ -3,11 +3,11 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
-from survomics.config import ConfigErrors, load_settings
+from survomics.config import ConfigValidationError, load_settings
 
 try:
     SETTINGS = load_settings(config, config_path="config/config.yaml", base=".")
-except ConfigErrors as exc:
+except ConfigValidationError as exc:
     raise WorkflowError(str(exc)) from None
 
 COHORTS = SETTINGS.cohorts
