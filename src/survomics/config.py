@@ -302,10 +302,7 @@ def load_settings(
     if errors:
         raise ConfigValidationError(errors)
     _fill_defaults(cfg, load_schema("config.schema.yaml"))
-    endpoints = {
-        name: EndpointSpec(name=name, **spec)
-        for name, spec in cfg["endpoints"].items()
-    }
+    endpoints = {name: EndpointSpec(name=name, **spec) for name, spec in cfg["endpoints"].items()}
 
     sheet_path = Path(cfg["sheet"])
     rows = read_sheet(base / sheet_path)
