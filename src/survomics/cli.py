@@ -1,0 +1,68 @@
+"""The ``survomics`` command line.
+
+``survomics validate`` checks a configuration and its cohort sheet exactly as the workflow
+does before it builds the DAG, and prints what would be analysed; core facilities run it
+on a new delivery before starting the workflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from survomics import __version__
+from survomics.config import ConfigValidationError, load_settings
+from survomics.errors import ConfigError
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config_path = Path(args.config)
+    try:
+        with config_path.open(encoding="utf-8") as fh:
+            config = yaml.safe_load(fh) or {}
+        settings = load_settings(config, config_path=config_path, base=args.directory)
+    except FileNotFoundError:
+        print(
+            f"{config_path}: configuration file not found. Fix: pass --config PATH", file=sys.stderr
+        )
+        return 1
+    except yaml.YAMLError as exc:
+        print(f"{config_path}: not valid YAML ({exc}). Fix: correct the syntax", file=sys.stderr)
+        return 1
+    except (ConfigValidationError, ConfigError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{config_path}: valid; {len(settings.cohorts)} cohort(s)")
+    for cohort in settings.cohorts:
+        clinical = settings.clinical(cohort)
+        modalities = ", ".join(settings.modalities(cohort))
+        print(f"  {cohort}: clinical {clinical.path} (endpoint {clinical.endpoint}); {modalities}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``survomics`` command."""
+    parser = argparse.ArgumentParser(prog="survomics", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"survomics {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser("validate", help="validate config.yaml and the cohort sheet")
+    validate.add_argument("--config", default="config/config.yaml", help="configuration file")
+    validate.add_argument(
+        "--directory", default=".", help="working directory that relative paths start from"
+    )
+    validate.set_defaults(func=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``survomics`` command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
