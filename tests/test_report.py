@@ -114,3 +114,6 @@ def test_fmt_num() -> None:
     assert fmt_num(1234) == "1,234"
     assert fmt_num(0.0001234) == "1.23e-04"
     assert fmt_num(0.5) == "0.5"
+    assert fmt_num(1197.0) == "1,197"
+    assert fmt_num(551.5) == "551.5"
+    assert fmt_num(2.5e9) == "2.50e+09"

@@ -72,8 +72,11 @@ def fmt_num(value: object, *, digits: int = 3) -> str:
     x = float(value)  # type: ignore[arg-type]
     if math.isnan(x):
         return "–"
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e9):
         return f"{x:.{digits - 1}e}"
+    if abs(x) >= 100:
+        text = f"{x:,.1f}"
+        return text.removesuffix(".0")
     return f"{x:.{digits}g}"
 
 
