@@ -34,7 +34,7 @@ that are not ``ok`` are NaN; they never affect other features.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -130,85 +130,168 @@ class _RiskSets:
         return out
 
 
-def _fit_block(
-    rs: _RiskSets, x: np.ndarray, mask: np.ndarray, ties: str, max_iter: int
-) -> dict[str, np.ndarray]:
-    """Newton-Raphson for a block of centred features ``x`` (0 where missing)."""
-    n_feat = x.shape[1]
+def _evaluator(
+    rs: _RiskSets, v: np.ndarray, mask: np.ndarray, ties: str
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Log-likelihood, score and information as a function of the coefficients.
+
+    ``v`` is ``(n, B, q)``: for each of the B models of the block, its q centred variables
+    (0 where the model's feature is missing); ``mask`` is ``(n, B)``.
+    """
+    n, n_models, q = v.shape
     d_mask = mask * rs.event[:, None]
-    dcount = rs.death_sums(mask.astype(np.float64))  # groups x features
+    dcount = rs.death_sums(mask.astype(np.float64))  # groups x models
+    n_deaths = d_mask.sum(axis=0)
+    death_v = np.einsum("nb,nbq->bq", d_mask, v)
     efron = ties == "efron"
     if efron:
         g = rs.exp_group
         valid = rs.exp_l[:, None] < dcount[g]
         frac = np.where(valid, rs.exp_l[:, None] / np.where(dcount[g] > 0, dcount[g], 1.0), 0.0)
-    death_x = (d_mask * x).sum(axis=0)
-    n_deaths = d_mask.sum(axis=0)
+    outer = (v[:, :, :, None] * v[:, :, None, :]).reshape(n, n_models, q * q)
 
     def evaluate(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        eta = x * beta
+        eta = np.einsum("nbq,bq->nb", v, beta)
         shift = np.where(mask, eta, -np.inf).max(axis=0)
         shift = np.where(np.isfinite(shift), shift, 0.0)
         w = np.where(mask, np.exp(eta - shift), 0.0)
-        wx = w * x
-        r0, r1, r2 = rs.risk_sums(w), rs.risk_sums(wx), rs.risk_sums(wx * x)
+        wv = (w[:, :, None] * v).reshape(n, n_models * q)
+        wvv = (w[:, :, None] * outer).reshape(n, n_models * q * q)
+        r0 = rs.risk_sums(w)
+        r1 = rs.risk_sums(wv).reshape(-1, n_models, q)
+        r2 = rs.risk_sums(wvv).reshape(-1, n_models, q, q)
         if efron:
-            d0, d1, d2 = rs.death_sums(w), rs.death_sums(wx), rs.death_sums(wx * x)
-            denom = r0[g] - frac * d0[g]
-            denom = np.where(valid, denom, 1.0)
-            m1 = np.where(valid, (r1[g] - frac * d1[g]) / denom, 0.0)
-            m2 = np.where(valid, (r2[g] - frac * d2[g]) / denom, 0.0)
+            d0 = rs.death_sums(w)
+            d1 = rs.death_sums(wv).reshape(-1, n_models, q)
+            d2 = rs.death_sums(wvv).reshape(-1, n_models, q, q)
+            denom = np.where(valid, r0[g] - frac * d0[g], 1.0)
+            m1 = (r1[g] - frac[:, :, None] * d1[g]) / denom[:, :, None]
+            m1 = np.where(valid[:, :, None], m1, 0.0)
+            m2 = (r2[g] - frac[:, :, None, None] * d2[g]) / denom[:, :, None, None]
+            m2 = np.where(valid[:, :, None, None], m2, 0.0)
             log_denom = np.where(valid, np.log(denom), 0.0).sum(axis=0)
-            u = death_x - m1.sum(axis=0)
-            info = (m2 - m1 * m1).sum(axis=0)
+            u = death_v - m1.sum(axis=0)
+            info = (m2 - m1[:, :, :, None] * m1[:, :, None, :]).sum(axis=0)
         else:
             safe = np.where(r0 > 0, r0, 1.0)
-            m1 = r1 / safe
+            m1 = r1 / safe[:, :, None]
+            m2 = r2 / safe[:, :, None, None]
             log_denom = (dcount * np.log(safe)).sum(axis=0)
-            u = death_x - (dcount * m1).sum(axis=0)
-            info = (dcount * (r2 / safe - m1 * m1)).sum(axis=0)
+            u = death_v - np.einsum("gb,gbq->bq", dcount, m1)
+            info = np.einsum("gb,gbqr->bqr", dcount, m2 - m1[:, :, :, None] * m1[:, :, None, :])
         loglik = (d_mask * eta).sum(axis=0) - log_denom - n_deaths * shift
         return loglik, u, info
 
-    beta = np.zeros(n_feat)
-    ll0, u0, i0 = evaluate(beta)
-    ll, u, info = ll0, u0, i0
-    converged = np.zeros(n_feat, dtype=bool)
-    iterations = np.zeros(n_feat, dtype=np.int64)
-    active = np.ones(n_feat, dtype=bool)
+    return evaluate
+
+
+def _solve(info: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps ``info^-1 u`` per model, and which informations are singular."""
+    q = info.shape[-1]
+    if q == 1:
+        singular = ~(info[:, 0, 0] > 0)
+        step = np.where(singular, 0.0, u[:, 0] / np.where(singular, 1.0, info[:, 0, 0]))
+        return step[:, None], singular
+    cond = np.linalg.cond(info)
+    singular = ~np.isfinite(cond) | (cond > 1e12)
+    safe = np.where(singular[:, None, None], np.eye(q), info)
+    step = np.linalg.solve(safe, u[:, :, None])[:, :, 0]
+    return np.where(singular[:, None], 0.0, step), singular
+
+
+def _newton(
+    evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    beta: np.ndarray,
+    max_iter: int,
+) -> dict[str, np.ndarray]:
+    """Newton-Raphson with step halving (as R's ``coxph.fit``) for every model at once."""
+    n_models = beta.shape[0]
+    ll, u, info = evaluate(beta)
+    converged = np.zeros(n_models, dtype=bool)
+    iterations = np.zeros(n_models, dtype=np.int64)
+    active = np.ones(n_models, dtype=bool)
     for _ in range(max_iter):
         if not active.any():
             break
-        step = np.where(active & (info > 0), u / np.where(info > 0, info, 1.0), 0.0)
-        new_beta = beta + step
+        step, _singular = _solve(info, u)
+        new_beta = np.where(active[:, None], beta + step, beta)
         new_ll, new_u, new_info = evaluate(new_beta)
-        # Step halving where the log-likelihood got worse (as R's coxph.fit).
         for _half in range(30):
             worse = active & ~(new_ll >= ll - 1e-12 * np.abs(ll))
             if not worse.any():
                 break
-            new_beta = np.where(worse, (beta + new_beta) / 2.0, new_beta)
+            new_beta = np.where(worse[:, None], (beta + new_beta) / 2.0, new_beta)
             new_ll, new_u, new_info = evaluate(new_beta)
         iterations += active
+        scale = np.maximum(np.abs(beta), 1.0)
         done = active & (np.abs(new_ll - ll) <= 1e-12 * np.maximum(np.abs(ll), 1.0))
-        done |= active & (np.abs(new_beta - beta) <= 1e-13 * np.maximum(np.abs(beta), 1.0))
-        beta = np.where(active, new_beta, beta)
-        ll = np.where(active, new_ll, ll)
-        u = np.where(active, new_u, u)
-        info = np.where(active, new_info, info)
+        done |= active & (np.abs(new_beta - beta) <= 1e-13 * scale).all(axis=1)
+        beta, ll, u, info = new_beta, new_ll, new_u, new_info
         converged |= done
         active &= ~done
-    # One more evaluation at the final beta for exact u and information.
     ll, u, info = evaluate(beta)
+    return {"beta": beta, "ll": ll, "u": u, "info": info, "converged": converged,
+            "iterations": iterations}  # fmt: skip
+
+
+def _fit_block(
+    rs: _RiskSets,
+    *,
+    x: np.ndarray,
+    mask: np.ndarray,
+    z: np.ndarray | None,
+    ties: str,
+    max_iter: int,
+) -> dict[str, np.ndarray]:
+    """Fit the block's models: feature ``x`` (centred, 0 where missing) + covariates ``z``.
+
+    Returns the full fit, the null statistics (log-likelihood, score test) of the
+    covariates-only model on the same complete cases, and the feature's variance.
+    """
+    n, n_feat = x.shape
+    k = 0 if z is None else z.shape[1]
+    v = x[:, :, None]
+    if z is not None:
+        v = np.concatenate([v, np.broadcast_to(z[:, None, :], (n, n_feat, k))], axis=2)
+        v = v * mask[:, :, None]
+    full = _evaluator(rs, v, mask, ties)
+    if k:
+        null = _newton(_evaluator(rs, v[:, :, 1:], mask, ties), np.zeros((n_feat, k)), max_iter)
+        start = np.concatenate([np.zeros((n_feat, 1)), null["beta"]], axis=1)
+    else:
+        null = None
+        start = np.zeros((n_feat, 1))
+    ll0, u0, i0 = full(start)
+    # Score test for the feature at the restricted estimate (efficient information).
+    if k:
+        i_cc = i0[:, 1:, 1:]
+        i_cf = i0[:, 1:, 0]
+        cc_singular = ~np.isfinite(np.linalg.cond(i_cc))
+        safe = np.where(cc_singular[:, None, None], np.eye(k), i_cc)
+        corr = np.einsum("bk,bk->b", i_cf, np.linalg.solve(safe, i_cf[:, :, None])[:, :, 0])
+        eff = i0[:, 0, 0] - corr
+    else:
+        eff = i0[:, 0, 0]
+    fit = _newton(full, start, max_iter)
+    cov_ff = np.full(n_feat, np.nan)
+    _, singular = _solve(fit["info"], fit["u"])
+    ok_info = ~singular
+    if k:
+        inv = np.linalg.inv(np.where(ok_info[:, None, None], fit["info"], np.eye(k + 1)))
+        cov_ff[ok_info] = inv[ok_info, 0, 0]
+    else:
+        cov_ff[ok_info] = 1.0 / fit["info"][ok_info, 0, 0]
     return {
-        "beta": beta,
-        "info": info,
-        "ll": ll,
+        "beta": fit["beta"][:, 0],
+        "var": cov_ff,
+        "info_ff": fit["info"][:, 0, 0],
+        "ll": fit["ll"],
         "ll0": ll0,
-        "u0": u0,
-        "i0": i0,
-        "converged": converged,
-        "iterations": iterations,
+        "score": u0[:, 0] ** 2 / np.where(eff > 0, eff, np.nan),
+        "i0": eff,
+        "singular": singular,
+        "converged": fit["converged"],
+        "iterations": fit["iterations"],
     }
 
 
@@ -218,6 +301,7 @@ def cox_screen(
     event: np.ndarray,
     *,
     ties: Literal["efron", "breslow"] = "efron",
+    covariates: np.ndarray | None = None,
     strata: np.ndarray | None = None,
     feature_names: Sequence[str] | None = None,
     block_size: int | None = None,
@@ -236,6 +320,13 @@ def cox_screen(
         1 for an event, 0 for censored, ``(n_samples,)``.
     ties
         ``efron`` (R's default) or ``breslow``.
+    covariates
+        Optional ``(n_samples, k)`` clinical covariates (numeric; dummies for categories)
+        adjusted for in every feature's model. Samples with a missing covariate, time or
+        event are left out of every model. ``coef``/``se``/``z``/``p_wald`` are then the
+        feature's; ``p_lrt`` compares with the covariates-only model fitted on the same
+        complete cases; ``p_score`` is the score test of the feature at the
+        covariates-only estimate (efficient information).
     strata
         Optional stratum labels: risk sets stay within a stratum (stratified Cox).
     feature_names
@@ -263,14 +354,29 @@ def cox_screen(
     if time.shape != (n,) or event.shape != (n,):
         msg = "time and event must have one value per row of X"
         raise ValueError(msg)
-    if np.isnan(time).any() or (time < 0).any() or not np.isin(event, (0.0, 1.0)).all():
-        msg = "time must be non-negative and not missing; event must be 0 or 1"
+    z = None if covariates is None else np.asarray(covariates, dtype=np.float64)
+    if z is not None:
+        z = z.reshape(n, -1) if z.ndim == 1 else z
+        if z.shape[0] != n:
+            msg = "covariates must have one row per row of X"
+            raise ValueError(msg)
+    keep = ~np.isnan(time) & ~np.isnan(event)
+    if z is not None:
+        keep &= ~np.isnan(z).any(axis=1)
+    X, time, event = X[keep], time[keep], event[keep]
+    strata = None if strata is None else np.asarray(strata)[keep]
+    z = None if z is None else z[keep] - z[keep].mean(axis=0)
+    n_cov = 0 if z is None else z.shape[1]
+    if (time < 0).any() or not np.isin(event, (0.0, 1.0)).all():
+        msg = "time must be non-negative; event must be 0 or 1"
         raise ValueError(msg)
     names = [str(i) for i in range(p)] if feature_names is None else list(feature_names)
-    rs = _RiskSets(time, event, None if strata is None else np.asarray(strata))
+    rs = _RiskSets(time, event, strata)
     xs = X[rs.order]
+    zs = None if z is None else z[rs.order]
     if block_size is None:
-        per_feature = 8 * (14 * n + 8 * int(rs.exp_group.size) + 8)
+        q = 1 + n_cov
+        per_feature = 8 * q * q * (8 * time.size + 8 * int(rs.exp_group.size) + 8)
         block_size = int(max(1, min(p, _MEMORY_BUDGET // max(per_feature, 1))))
     out = {k: np.full(p, np.nan) for k in ("coef", "se", "z", "p_wald", "p_lrt", "p_score")}
     n_cc = np.zeros(p, dtype=np.int64)
@@ -288,20 +394,22 @@ def cox_screen(
             centred = np.where(mask, block - mean, 0.0)
             sd = np.sqrt((centred**2).sum(axis=0) / np.maximum(count - 1, 1))
             ev = (mask * rs.event[:, None]).sum(axis=0).astype(np.int64)
-            fit = _fit_block(rs, centred, mask, ties, max_iter)
-            beta, info = fit["beta"], fit["info"]
+            fit = _fit_block(rs, x=centred, mask=mask, z=zs, ties=ties, max_iter=max_iter)
+            beta, var = fit["beta"], fit["var"]
             st = np.full(beta.size, "ok", dtype=object)
             st[~fit["converged"]] = "not_converged"
-            runaway = (np.abs(beta) * sd > MONOTONE_SD) | ~np.isfinite(info) | (info <= 0)
-            runaway |= info < MONOTONE_INFO_RATIO * fit["i0"]
+            runaway = (np.abs(beta) * sd > MONOTONE_SD) | ~np.isfinite(var)
+            runaway |= ~(fit["info_ff"] >= MONOTONE_INFO_RATIO * fit["i0"])
             st[runaway] = "monotone_likelihood"
+            if zs is not None:
+                st[fit["singular"] & ~(np.abs(beta) * sd > MONOTONE_SD)] = "singular"
             st[sd <= 1e-12 * np.maximum(np.abs(mean), 1.0)] = "constant"
             st[ev == 0] = "no_events"
-            st[count < 3] = "too_few_samples"
+            st[count < 3 + n_cov] = "too_few_samples"
             ok = st == "ok"
-            se = 1.0 / np.sqrt(info)
+            se = np.sqrt(var)
             z = beta / se
-            score = fit["u0"] ** 2 / fit["i0"]
+            score = fit["score"]
             score_ok = ok | (st == "monotone_likelihood") | (st == "not_converged")
             out["coef"][sl] = np.where(ok, beta, np.nan)
             out["se"][sl] = np.where(ok, se, np.nan)
@@ -310,7 +418,7 @@ def cox_screen(
             lrt = np.maximum(2.0 * (fit["ll"] - fit["ll0"]), 0.0)
             out["p_lrt"][sl] = np.where(ok, stats.chi2.sf(lrt, 1), np.nan)
             out["p_score"][sl] = np.where(
-                score_ok & (fit["i0"] > 0), stats.chi2.sf(score, 1), np.nan
+                score_ok & np.isfinite(score), stats.chi2.sf(score, 1), np.nan
             )
             n_cc[sl] = count
             events[sl] = ev
