@@ -52,12 +52,16 @@ cat(elapsed, "\n")
 def simulate(
     n_features: int, n_patients: int, *, seed: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features with a few prognostic ones; months-rounded times; ~60% events."""
+    """Features with a few prognostic ones; months-rounded times; ~60% events.
+
+    The matrix is stored features x patients, as the workflow's Parquet files are, and
+    returned as its (patients x features) transpose view.
+    """
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n_patients, n_features)).astype(np.float64)
+    x = rng.normal(size=(n_features, n_patients)).T
     risk = 0.4 * x[:, : min(20, n_features)].sum(axis=1) / np.sqrt(min(20, n_features))
     event_time = rng.exponential(365.0 * np.exp(-risk))
-    censor_time = rng.exponential(365.0 * 0.67, n_patients)
+    censor_time = rng.exponential(365.0 * 1.6, n_patients)
     event = (event_time <= censor_time).astype(np.int8)
     months = np.ceil(np.minimum(event_time, censor_time) / 30.4375)
     return x, months * 30.4375, event
@@ -66,11 +70,14 @@ def simulate(
 def time_survomics(
     x: np.ndarray, t: np.ndarray, e: np.ndarray, cov: np.ndarray | None
 ) -> tuple[float, np.ndarray, float]:
-    cox_screen(x[:, :50], t, e, covariates=cov)  # warm-up (imports, caches)
-    tracemalloc.start()
-    start = time.perf_counter()
-    result = cox_screen(x, t, e, covariates=cov)
-    elapsed = time.perf_counter() - start
+    cox_screen(x[:, :50], t, e, covariates=cov)  # warm-up (imports, JIT cache)
+    elapsed = np.inf
+    for _ in range(3):  # best of three, without tracing
+        start = time.perf_counter()
+        result = cox_screen(x, t, e, covariates=cov)
+        elapsed = min(elapsed, time.perf_counter() - start)
+    tracemalloc.start()  # a separate, traced call measures the peak of new allocations
+    cox_screen(x, t, e, covariates=cov)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return elapsed, result["coef"].to_numpy(), peak

@@ -290,3 +290,23 @@ def test_missing_covariates_drop_the_sample_everywhere() -> None:
     dropped = cox_screen(x[5:], time[5:], event[5:], covariates=z[5:]).row(0, named=True)
     assert with_nan["n"] == 65
     assert with_nan["coef"] == pytest.approx(dropped["coef"], rel=1e-12)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_compiled_and_numpy_engines_agree(ties: str) -> None:
+    rng = np.random.default_rng(17)
+    n = 150
+    x = rng.normal(size=(n, 40))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[:, 3] = 1.0  # constant
+    time = rng.integers(1, 25, n).astype(float)
+    event = (rng.random(n) < 0.55).astype(float)
+    x[:, 5] = np.where(event == 1, np.nan, x[:, 5])  # no events among complete cases
+    strata = rng.integers(0, 2, n)
+    for s in (None, strata):
+        fast = cox_screen(x, time, event, ties=ties, strata=s)  # type: ignore[arg-type]
+        slow = cox_screen(x, time, event, ties=ties, strata=s, engine="numpy")  # type: ignore[arg-type]
+        assert fast["status"].to_list() == slow["status"].to_list()
+        assert fast["n"].to_list() == slow["n"].to_list()
+        for col in ("coef", "se", "p_wald", "p_lrt", "p_score"):
+            np.testing.assert_allclose(fast[col], slow[col], rtol=1e-7, err_msg=col)

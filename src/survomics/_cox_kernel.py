@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True, fastmath={"contract", "arcp", "afn"})
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp", "afn"})
 def _evaluate(
     xc: np.ndarray,
     valid: np.ndarray,
@@ -78,7 +78,7 @@ def _evaluate(
     return loglik, u, info
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def fit_univariate(
     xt: np.ndarray,
     order: np.ndarray,

@@ -1,7 +1,15 @@
 """Univariate Cox screening of many features at once, exact to R's ``coxph``.
 
-Algorithm
----------
+Engines
+-------
+Models without covariates (optionally stratified) run in a compiled kernel
+(:mod:`survomics._cox_kernel`): per feature, one pass over the sorted samples per
+likelihood evaluation, features in parallel threads, no temporaries of size samples x
+features. Covariate-adjusted models run in the vectorized NumPy engine described below
+(``engine="numpy"`` forces it for every model, which the tests use to cross-check).
+
+Algorithm (NumPy engine)
+------------------------
 Samples are sorted once by (stratum, time). For a block of features, with ``w`` the
 per-sample weights ``exp(beta * x)`` (0 where the feature is missing, so each feature uses
 exactly its complete cases), the risk-set sums S0, S1, S2 (of ``w``, ``w x``, ``w x²``
@@ -295,6 +303,68 @@ def _fit_block(
     }
 
 
+def _result_frame(names: Sequence[str], cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"feature": list(names), **cols},
+        schema={
+            "feature": pl.String,
+            "n": pl.Int64,
+            "events": pl.Int64,
+            **dict.fromkeys(("coef", "se", "z", "p_wald", "p_lrt", "p_score"), pl.Float64),
+            "iterations": pl.Int64,
+            "converged": pl.Boolean,
+            "status": pl.String,
+        },
+    )
+
+
+def _screen_compiled(
+    X: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    *,
+    strata: np.ndarray | None,
+    ties: str,
+    names: Sequence[str],
+    max_iter: int,
+) -> pl.DataFrame:
+    """Univariate models through the compiled kernel, with the same status rules."""
+    from survomics._cox_kernel import fit_sorted  # noqa: PLC0415 - compiles on first use
+
+    fit = fit_sorted(X, time, event, strata=strata, ties=ties, max_iter=max_iter)
+    beta, info, sd = fit["beta"], fit["info"], fit["sd"]
+    count, ev, mean = fit["n"], fit["events"], fit["mean"]
+    with np.errstate(all="ignore"):
+        st = np.full(beta.size, "ok", dtype=object)
+        st[~fit["converged"]] = "not_converged"
+        runaway = (np.abs(beta) * sd > MONOTONE_SD) | ~np.isfinite(info) | ~(info > 0)
+        runaway |= ~(info >= MONOTONE_INFO_RATIO * fit["info0"])
+        st[runaway] = "monotone_likelihood"
+        st[sd <= 1e-12 * np.maximum(np.abs(mean), 1.0)] = "constant"
+        st[ev == 0] = "no_events"
+        st[count < 3] = "too_few_samples"
+        ok = st == "ok"
+        se = 1.0 / np.sqrt(info)
+        z = beta / se
+        lrt = np.maximum(2.0 * (fit["loglik"] - fit["loglik0"]), 0.0)
+        score = fit["score0"] ** 2 / fit["info0"]
+        score_ok = ok | (st == "monotone_likelihood") | (st == "not_converged")
+        cols = {
+            "n": count,
+            "events": ev,
+            "coef": np.where(ok, beta, np.nan),
+            "se": np.where(ok, se, np.nan),
+            "z": np.where(ok, z, np.nan),
+            "p_wald": np.where(ok, 2.0 * stats.norm.sf(np.abs(z)), np.nan),
+            "p_lrt": np.where(ok, stats.chi2.sf(lrt, 1), np.nan),
+            "p_score": np.where(score_ok & np.isfinite(score), stats.chi2.sf(score, 1), np.nan),
+            "iterations": fit["iterations"],
+            "converged": ok,
+            "status": st.astype(str),
+        }
+    return _result_frame(names, cols)
+
+
 def cox_screen(
     X: np.ndarray,
     time: np.ndarray,
@@ -306,6 +376,7 @@ def cox_screen(
     feature_names: Sequence[str] | None = None,
     block_size: int | None = None,
     max_iter: int = 30,
+    engine: Literal["auto", "numpy"] = "auto",
 ) -> pl.DataFrame:
     """Fit one univariate Cox model per column of ``X``, all at once.
 
@@ -335,6 +406,10 @@ def cox_screen(
         Features per block; by default chosen for about 64 MiB of working arrays.
     max_iter
         Newton-Raphson iterations at most.
+    engine
+        ``auto``: models without covariates run in the compiled kernel
+        (:mod:`survomics._cox_kernel`, parallel over features), models with covariates in
+        the vectorized NumPy engine; ``numpy`` forces the NumPy engine (used to cross-check).
 
     Returns
     -------
@@ -363,7 +438,8 @@ def cox_screen(
     keep = ~np.isnan(time) & ~np.isnan(event)
     if z is not None:
         keep &= ~np.isnan(z).any(axis=1)
-    X, time, event = X[keep], time[keep], event[keep]
+    if not keep.all():
+        X, time, event = X[keep], time[keep], event[keep]
     strata = None if strata is None else np.asarray(strata)[keep]
     z = None if z is None else z[keep] - z[keep].mean(axis=0)
     n_cov = 0 if z is None else z.shape[1]
@@ -371,6 +447,9 @@ def cox_screen(
         msg = "time must be non-negative; event must be 0 or 1"
         raise ValueError(msg)
     names = [str(i) for i in range(p)] if feature_names is None else list(feature_names)
+    if z is None and engine != "numpy":
+        return _screen_compiled(X, time, event, strata=strata, ties=ties, names=names,
+                                max_iter=max_iter)  # fmt: skip
     rs = _RiskSets(time, event, strata)
     xs = X[rs.order]
     zs = None if z is None else z[rs.order]
