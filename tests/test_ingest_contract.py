@@ -356,3 +356,14 @@ def test_no_overlap_with_clinical(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         load_omics(omics_spec(path, id_type="patient"), patients=["X"], excluded_patients={})
     assert_error(exc, "no sample matches a patient of the clinical table")
+
+
+def test_wrong_separator_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.tsv", small_matrix(), sep=",")
+    with pytest.raises(InputError) as exc:
+        load_omics(omics_spec(path, id_type="patient"), patients=["S1"], excluded_patients={})
+    assert_error(exc, f"{path}:1", "single column with separator '\\t'", "`sep`")
+    clinical = write(tmp_path / "c.tsv", clinical_rows(["P1", "1", "5", "", "1"]), sep=";")
+    with pytest.raises(InputError) as exc2:
+        load_clinical(clinical_spec(clinical), TCGA_OS)
+    assert_error(exc2, f"{clinical}:1", "single column")

@@ -504,23 +504,14 @@ def cox_screen(
             iterations[sl] = fit["iterations"]
             converged[sl] = ok
             status[sl] = st
-    return pl.DataFrame(
+    return _result_frame(
+        names,
         {
-            "feature": names,
             "n": n_cc,
             "events": events,
             **out,
             "iterations": iterations,
             "converged": converged,
             "status": status.astype(str),
-        },
-        schema={
-            "feature": pl.String,
-            "n": pl.Int64,
-            "events": pl.Int64,
-            **dict.fromkeys(("coef", "se", "z", "p_wald", "p_lrt", "p_score"), pl.Float64),
-            "iterations": pl.Int64,
-            "converged": pl.Boolean,
-            "status": pl.String,
         },
     )

@@ -64,6 +64,17 @@ def _text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _check_columns(header: Sequence[str], sep: str, path: Path) -> None:
+    """A one-column header means the separator is wrong."""
+    if len(header) < 2:
+        raise InputError(
+            path,
+            f"the header has a single column with separator {sep!r}",
+            fix="set the sheet's `format`/`sep` to the file's real separator",
+            line=1,
+        )
+
+
 def read_strings(spec: FileSpec, *, path: Path) -> pl.DataFrame:
     """Read a table with every column as String; missing tokens become null.
 
@@ -86,13 +97,7 @@ def read_strings(spec: FileSpec, *, path: Path) -> pl.DataFrame:
         raise InputError(path, "the file is empty", fix="check the path in the cohort sheet")
     sep = _separator(spec)
     header = [h.strip() for h in lines[0].split(sep)]
-    if len(header) < 2:
-        raise InputError(
-            path,
-            f"the header has a single column with separator {sep!r}",
-            fix="set the sheet's `format`/`sep` to the file's real separator",
-            line=1,
-        )
+    _check_columns(header, sep, path)
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(
@@ -295,13 +300,7 @@ def _matrix(spec: FileSpec, path: Path) -> tuple[pl.DataFrame, str]:
         )
     else:
         header = _header(spec, path)
-        if len(header) < 2:
-            raise InputError(
-                path,
-                f"the header has a single column with separator {_separator(spec)!r}",
-                fix="set the sheet's `format`/`sep` to the file's real separator",
-                line=1,
-            )
+        _check_columns(header, _separator(spec), path)
         id_col = _id_column(spec, header, path)
         if spec.orientation == "samples_x_features":
             frame = read_strings(spec, path=path)
