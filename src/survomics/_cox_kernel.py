@@ -188,7 +188,7 @@ def fit_sorted(
     strata: np.ndarray | None = None,
     ties: str = "efron",
     max_iter: int = 30,
-    step_tol: float = 1e-7,
+    step_tol: float = 1e-10,
 ) -> dict[str, np.ndarray]:
     """Sort the samples and run :func:`fit_univariate` on every column of ``x``.
 
