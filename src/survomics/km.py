@@ -18,6 +18,9 @@ Written here because no library gives R's numbers
 * The median of ``print.survfit`` / ``summary(fit)$table`` (R's ``minmin`` rule,
   including the midpoint on a flat stretch at exactly 0.5): where R reports 551.5 (TCGA-ACC
   stage iv), ``SurvfuncRight.quantile`` gives 551 and lifelines 552.
+* The proportional-hazards test of ``cox.zph`` (survival >= 3.0: a score test of
+  ``X * g(t)`` terms, R's C routine ``zph1``), on the coefficients of :func:`cox_fit`;
+  lifelines' ``proportional_hazard_test`` is the survival 2.x approximation.
 
 R definitions reproduced
 ------------------------
@@ -25,14 +28,15 @@ R definitions reproduced
 upper limit clipped at 1, limits NA once S(t) = 0), ``survfit`` medians with their 95%
 limits, ``survdiff(..., rho = 0)``, ``coxph(..., ties = "efron")`` Wald results,
 ``model.matrix`` treatment contrasts (``contr.treatment``, first level reference, column
-``"{var}{level}"``) and ``concordance(Surv(time, event) ~ score, reverse = TRUE)``.
+``"{var}{level}"``), ``cox.zph(fit, transform = "km")`` and
+``concordance(Surv(time, event) ~ score, reverse = TRUE)``.
 Times are whatever unit the caller uses (days in survomics).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,6 +55,7 @@ __all__ = [
     "COX_COLUMNS",
     "KM_COLUMNS",
     "MEDIAN_COLUMNS",
+    "PH_COLUMNS",
     "Design",
     "LogrankResult",
     "cox_fit",
@@ -60,6 +65,7 @@ __all__ = [
     "km_medians",
     "logrank_test",
     "median_followup",
+    "ph_test",
 ]
 
 KM_COLUMNS: tuple[str, ...] = (
@@ -80,6 +86,12 @@ MEDIAN_COLUMNS: tuple[str, ...] = ("stratum", "n", "events", "median", "lower_95
 
 COX_COLUMNS: tuple[str, ...] = ("term", "coef", "hr", "se", "z", "p", "lower_95", "upper_95")
 """Columns of :func:`cox_fit`, in order."""
+
+PH_COLUMNS: tuple[str, ...] = ("term", "chisq", "df", "p")
+"""Columns of :func:`ph_test`, in order."""
+
+GLOBAL_TERM = "GLOBAL"
+"""Name of the last row of :func:`ph_test` (all terms at once), as in R."""
 
 Z95 = float(stats.norm.ppf(0.975))
 """R's ``qnorm(0.975)``."""
@@ -713,3 +725,263 @@ def harrell_c(time: ArrayLike, event: ArrayLike, score: ArrayLike) -> float:
     except NoComparablePairException as exc:  # pragma: no cover - excluded above
         raise ValueError(msg) from exc
     return float(c_index)
+
+
+# ---------------------------------------------------------------------------------------
+# Proportional-hazards test
+# ---------------------------------------------------------------------------------------
+
+
+def _ph_time_transform(
+    time: np.ndarray, event: np.ndarray, transform: Literal["km", "rank", "identity", "log"]
+) -> np.ndarray:
+    """g(t) of every observation, as R ``cox.zph`` transforms the times (not yet centred).
+
+    ``"km"`` is ``1 - S(t-)``, the left-continuous Kaplan-Meier estimate of the pooled data;
+    ``"rank"`` R's ``rank`` (ties get their average rank) over all observations.
+    """
+    if transform == "identity":
+        return time.copy()
+    if transform == "log":
+        if (time[event == 1] <= 0).any():
+            msg = "transform 'log' needs positive event times"
+            raise ValueError(msg)
+        # Censoring times of 0 give -inf, but only event times enter the test.
+        with np.errstate(divide="ignore"):
+            return np.log(time)
+    if transform == "rank":
+        return np.asarray(stats.rankdata(time, method="average"), dtype=np.float64)
+    utime, inverse = np.unique(time, return_inverse=True)
+    m = utime.size
+    deaths = np.bincount(inverse, weights=event, minlength=m)
+    at_risk = np.cumsum(np.bincount(inverse, minlength=m)[::-1])[::-1]
+    surv_after = np.cumprod(1.0 - deaths / at_risk)
+    surv_before = np.concatenate(([1.0], surv_after[:-1]))
+    return 1.0 - surv_before[inverse]
+
+
+def _ph_design(design: pl.DataFrame, n: int) -> np.ndarray:
+    """The design as a float64 matrix, checked as :func:`cox_fit` checks it."""
+    if design.height != n:
+        msg = f"design has {design.height} rows for {n} observations"
+        raise ValueError(msg)
+    if design.width == 0:
+        msg = "design has no columns"
+        raise ValueError(msg)
+    not_numeric = [c for c, d in design.schema.items() if not (d.is_numeric() or d == pl.Boolean)]
+    if not_numeric:
+        msg = f"design columns must be numeric (make dummies first): {not_numeric}"
+        raise ValueError(msg)
+    x = design.cast(pl.Float64).to_numpy()
+    if not np.isfinite(x).all():
+        msg = "design has missing or infinite values; drop those rows first"
+        raise ValueError(msg)
+    if np.linalg.matrix_rank(x - x.mean(axis=0)) < x.shape[1]:
+        msg = f"design columns are constant or collinear: {design.columns}"
+        raise ValueError(msg)
+    return x
+
+
+def _ph_score(
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    beta: np.ndarray,
+    gtime: np.ndarray,
+    *,
+    efron: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and information of the Cox model extended by ``X * g(t)``, at ``(beta, 0)``.
+
+    The part of R ``survival``'s C routine ``zph1`` that the test uses (unit case
+    weights, one stratum): returns the score of the ``p`` time interactions and the full
+    ``2p x 2p`` information matrix (base coefficients first). Efron's approximation gives
+    the ``j``-th of ``d`` tied deaths (``j = 0 .. d-1``) the risk set with the tied deaths
+    down-weighted by ``j / d``; Breslow's keeps them all in (``j / d`` replaced by 0).
+    """
+    p = x.shape[1]
+    centred = x - x.mean(axis=0)  # as zph1: better-conditioned sums of squares
+    eta = centred @ beta
+    risk = np.exp(eta - eta.max())  # a common factor cancels in every ratio
+
+    order = np.argsort(time, kind="stable")
+    t = time[order]
+    dead = event[order] == 1
+    xs = centred[order]
+    r = risk[order]
+    g = gtime[order][dead]  # one per death, deaths in time order
+
+    # Risk-set sums over {time >= t_i}: reverse cumulative sums, read at each time's first row.
+    rx = r[:, None] * xs
+    rxx = rx[:, :, None] * xs[:, None, :]
+    s0 = np.cumsum(r[::-1])[::-1]
+    s1 = np.cumsum(rx[::-1], axis=0)[::-1]
+    s2 = np.cumsum(rxx[::-1], axis=0)[::-1]
+
+    death_times, n_dead = np.unique(t[dead], return_counts=True)
+    first = np.searchsorted(t, death_times, side="left")
+    group = np.repeat(np.arange(death_times.size), n_dead)  # death -> its death time
+    if efron:
+        rank_in_tie = np.arange(group.size) - np.repeat(np.cumsum(n_dead) - n_dead, n_dead)
+        frac = rank_in_tie / n_dead[group]
+        d0 = np.bincount(group, weights=r[dead], minlength=death_times.size)
+        d1 = np.zeros((death_times.size, p))
+        np.add.at(d1, group, rx[dead])
+        d2 = np.zeros((death_times.size, p, p))
+        np.add.at(d2, group, rxx[dead])
+        den = s0[first][group] - frac * d0[group]
+        num1 = s1[first][group] - frac[:, None] * d1[group]
+        num2 = s2[first][group] - frac[:, None, None] * d2[group]
+    else:
+        den = s0[first][group]
+        num1 = s1[first][group]
+        num2 = s2[first][group]
+    mean = num1 / den[:, None]
+    var = num2 / den[:, None, None] - mean[:, :, None] * mean[:, None, :]
+
+    score = (g[:, None] * (xs[dead] - mean)).sum(axis=0)
+    i11 = var.sum(axis=0)
+    i12 = (g[:, None, None] * var).sum(axis=0)
+    i22 = (g[:, None, None] ** 2 * var).sum(axis=0)
+    information = np.block([[i11, i12], [i12.T, i22]])
+    return score, information
+
+
+def ph_test(
+    time: ArrayLike,
+    event: ArrayLike,
+    design: pl.DataFrame,
+    *,
+    terms: Mapping[str, Sequence[str]] | None = None,
+    transform: Literal["km", "rank", "identity", "log"] = "km",
+    ties: Literal["efron", "breslow"] = "efron",
+    coef: ArrayLike | None = None,
+) -> pl.DataFrame:
+    """Test of proportional hazards, as R ``survival::cox.zph`` (survival >= 3.0).
+
+    For a Cox model with covariates ``X`` (the columns of ``design``), the score test at
+    the fitted coefficients of adding time-varying terms ``X * g(t)``, where ``g`` is the
+    transformed time centred at its mean over the events. A term's test uses the
+    information matrix of all base coefficients plus that term's interactions only, so
+    a term with several columns (a factor's dummies) gets one test with one degree of
+    freedom per column; ``GLOBAL`` tests all interactions at once. This is the test of
+    survival 3.x; it differs from the correlation-based approximation of survival 2.x.
+
+    Parameters
+    ----------
+    time
+        Follow-up times.
+    event
+        1 = event, 0 = censored.
+    design
+        Numeric covariates, no missing values (see :func:`dummy_design`).
+    terms
+        Term name -> its design columns, each column in exactly one term (R's
+        ``assign``; e.g. ``{"age": ["age"], "stage": ["stagestage ii", ...]}``). ``None``
+        makes one term per column.
+    transform
+        ``g(t)``: ``"km"`` (1 - left-continuous Kaplan-Meier estimate of the pooled
+        data, R's default), ``"rank"`` (average ranks of all times), ``"identity"`` or
+        ``"log"``.
+    ties
+        Handling of tied event times, as in the model fit.
+    coef
+        Coefficients of the fitted model, in ``design`` column order. ``None`` fits the
+        model with :func:`cox_fit` (statsmodels ``PHReg``, the same ``ties``).
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns :data:`PH_COLUMNS`: one row per term in ``terms`` order (design column
+        order by default), then ``"GLOBAL"``; chi-square, degrees of freedom and the
+        upper-tail chi-square p-value.
+
+    Raises
+    ------
+    ValueError
+        On invalid inputs (see :func:`cox_fit`), a ``terms`` mapping that does not split
+        the design columns, coefficients of the wrong length, or a singular information
+        matrix (e.g. all events at one time, so ``g(t)`` is constant).
+    RuntimeError
+        If the Cox model is fitted here and does not converge.
+    """
+    t, e = _survival_arrays(time, event)
+    if transform not in ("km", "rank", "identity", "log"):
+        msg = f"transform must be 'km', 'rank', 'identity' or 'log', got {transform!r}"
+        raise ValueError(msg)
+    if ties not in ("efron", "breslow"):
+        msg = f"ties must be 'efron' or 'breslow', got {ties!r}"
+        raise ValueError(msg)
+
+    columns = list(design.columns)
+    if terms is None:
+        terms = {name: [name] for name in columns}
+    term_index: dict[str, list[int]] = {}
+    seen: dict[str, str] = {}
+    for name, given in terms.items():
+        if isinstance(given, str):
+            msg = f"term {name!r}: give its columns as a list, e.g. [{given!r}]"
+            raise ValueError(msg)
+        members = list(given)
+        if name == GLOBAL_TERM:
+            msg = f"{GLOBAL_TERM!r} is reserved for the global test; rename that term"
+            raise ValueError(msg)
+        if not members:
+            msg = f"term {name!r} has no columns"
+            raise ValueError(msg)
+        absent = [c for c in members if c not in columns]
+        if absent:
+            msg = f"term {name!r}: columns not in the design: {absent}"
+            raise ValueError(msg)
+        for c in members:
+            if c in seen:
+                msg = f"column {c!r} is in terms {seen[c]!r} and {name!r}"
+                raise ValueError(msg)
+            seen[c] = name
+        term_index[name] = [columns.index(c) for c in members]
+    uncovered = [c for c in columns if c not in seen]
+    if uncovered:
+        msg = f"design columns in no term: {uncovered}"
+        raise ValueError(msg)
+
+    x = _ph_design(design, t.size)
+    if not e.any():
+        msg = "no events: proportional hazards cannot be tested"
+        raise ValueError(msg)
+    if coef is None:
+        beta = cox_fit(t, e, design, ties=ties)["coef"].to_numpy()
+    else:
+        beta = np.asarray(coef, dtype=np.float64)
+        if beta.shape != (len(columns),) or not np.isfinite(beta).all():
+            msg = f"coef must be {len(columns)} finite values, got shape {beta.shape}"
+            raise ValueError(msg)
+
+    ttimes = _ph_time_transform(t, e, transform)
+    gtime = ttimes - ttimes[e == 1].mean()
+    if np.ptp(gtime[e == 1]) == 0:
+        msg = "g(t) is the same at every event time; proportional hazards cannot be tested"
+        raise ValueError(msg)
+    score, information = _ph_score(t, e, x, beta, gtime, efron=ties == "efron")
+
+    p = len(columns)
+    rows: list[tuple[str, list[int]]] = [*term_index.items(), (GLOBAL_TERM, list(range(p)))]
+    chisq = np.empty(len(rows))
+    df = np.empty(len(rows), dtype=np.int64)
+    for i, (_, index) in enumerate(rows):
+        keep = [*range(p), *(p + j for j in index)]
+        u = np.concatenate((np.zeros(p), score[index]))
+        try:
+            chisq[i] = u @ np.linalg.solve(information[np.ix_(keep, keep)], u)
+        except np.linalg.LinAlgError as exc:
+            msg = f"the information matrix is singular: {exc}"
+            raise ValueError(msg) from exc
+        df[i] = len(index)
+    return pl.DataFrame(
+        {
+            "term": [name for name, _ in rows],
+            "chisq": chisq,
+            "df": df,
+            "p": stats.chi2.sf(chisq, df),
+        },
+        schema={"term": pl.String, "chisq": pl.Float64, "df": pl.Int64, "p": pl.Float64},
+    )
