@@ -106,3 +106,53 @@ def test_taylor_acceptance_is_exact_to_rounding(ties: str) -> None:
     # The point of the Taylor steps: most features need a single evaluation with exp.
     assert np.median(fast["iterations"]) <= 2
     assert np.median(plain["iterations"]) >= 3
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize("stratified", [False, True])
+def test_closed_form_evaluation_at_zero_equals_the_tied_event_loop(
+    ties: str, stratified: bool
+) -> None:
+    """For features without NaN the evaluation at 0 uses per-group constants only."""
+    from survomics._cox_kernel import _evaluate, _evaluate_zero, zero_constants
+
+    rng = np.random.default_rng(5)
+    n = 300
+    time = rng.integers(1, 12, n).astype(float)  # about 25 tied events per time
+    event = (rng.random(n) < 0.7).astype(float)
+    strata = rng.integers(0, 3, n) if stratified else np.zeros(n, dtype=np.int64)
+    order = np.lexsort((time, strata))
+    t, s = time[order], strata[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
+    starts = np.flatnonzero(new)
+    group_start = np.append(starts, n).astype(np.int64)
+    stratum_start = np.ones(starts.size + 1, dtype=np.int8)
+    stratum_start[1:-1] = s[starts[1:]] != s[starts[:-1]]
+    ev = event[order]
+    consts, loglik0 = zero_constants(ev, group_start, stratum_start, ties == "efron")
+    for _ in range(5):
+        x = rng.normal(size=n) * 3.0
+        xc = (x - x.mean())[order]
+        loop = _evaluate(
+            xc, np.ones(n), ev, group_start, stratum_start, 0.0, 0.0, ties == "efron",
+            np.empty(n), np.empty(n, dtype=np.int64),
+        )  # fmt: skip
+        closed = _evaluate_zero(xc, ev, group_start, stratum_start, consts, loglik0)
+        np.testing.assert_allclose(closed, loop, rtol=1e-11, atol=1e-9)
+
+
+def test_vectorized_exponential_is_exact_to_an_ulp() -> None:
+    from survomics._cox_kernel import _weights
+
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.normal(0, 50, 100_000), [0.0, -1e-300, 1e-300, 699.9, -699.9]])
+    valid = np.ones(x.size)
+    valid[::7] = 0.0
+    w = np.empty(x.size)
+    bits = np.empty(x.size, dtype=np.int64)
+    _weights(x, valid, 1.0, 0.0, w, bits)
+    expected = valid * np.exp(np.minimum(x, 0.0))
+    big = expected > 1e-300
+    np.testing.assert_allclose(w[big], expected[big], rtol=5e-16)
+    assert (w[~big] <= 1e-300).all()

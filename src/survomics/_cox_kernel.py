@@ -17,6 +17,16 @@ score's Taylor polynomial there; when that step is small (``ACCEPT`` in units of
 feature's standard deviation) it is applied together with the Taylor corrections of the
 log-likelihood and the information, whose neglected terms are of order ``step**4`` and
 ``step**3``, i.e. below rounding. A typical feature thus costs one ``exp`` per sample.
+
+Two more savings keep the kernel fast on heavily tied data:
+
+- For a feature without missing values the evaluation at 0 is closed-form per tied
+  group: the Efron sums over a group's tied events are polynomials in the group's
+  feature sums whose coefficients (:func:`zero_constants`) do not depend on the feature,
+  so the per-event loop runs once for all features instead of once per feature.
+- The exponentials are computed by :func:`_weights` in loops the compiler vectorizes
+  (range reduction, a degree-12 polynomial and ``2**k`` from its bits, exact to an ulp),
+  about three times faster than one ``math.exp`` call per sample.
 """
 
 from __future__ import annotations
@@ -30,6 +40,49 @@ ACCEPT = 1e-3
 """Largest final step (in standard deviations of the feature) applied with Taylor terms."""
 
 
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low bits
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _weights(
+    xc: np.ndarray, valid: np.ndarray, beta: float, shift: float, w: np.ndarray, bits: np.ndarray
+) -> None:
+    """``w = valid * exp(min(beta * xc - shift, 0))``, in loops the compiler vectorizes.
+
+    ``exp(z) = 2**k * p(r)`` with ``k = round(z / log 2)``, ``r = z - k log 2`` (two-part
+    constant) and ``p`` the degree-12 Taylor polynomial, exact to about 1 ulp on
+    ``|r| <= log(2) / 2``; ``2**k`` is built from its bits. Arguments below -700 are
+    clamped (their weight is below 1e-304 of the largest).
+    """
+    tb = bits.view(np.float64)
+    for i in range(xc.size):
+        z = max(min(beta * xc[i] - shift, 0.0), -700.0)
+        t = z * _LOG2E + _MAGIC
+        tb[i] = t
+        k = t - _MAGIC
+        r = (z - k * _LN2_HI) - k * _LN2_LO
+        p = 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        w[i] = (p * r + 1.0) * valid[i]
+    for i in range(xc.size):
+        bits[i] = (bits[i] + 1023) << 52
+    for i in range(xc.size):
+        w[i] *= tb[i]
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp", "afn"})
 def _evaluate(
     xc: np.ndarray,
@@ -40,6 +93,8 @@ def _evaluate(
     beta: float,
     shift: float,
     efron: bool,
+    w: np.ndarray,
+    bits: np.ndarray,
 ) -> tuple[float, float, float, float, float]:
     """Log-likelihood, score, information, third and fourth derivative at ``beta``.
 
@@ -56,6 +111,10 @@ def _evaluate(
     info = 0.0
     third = 0.0
     fourth = 0.0
+    if beta == 0.0:
+        w[:] = valid
+    else:
+        _weights(xc, valid, beta, shift, w, bits)
     for g in range(group_start.size - 2, -1, -1):
         if stratum_start[g + 1]:  # the next group starts a new stratum
             s0 = 0.0
@@ -70,27 +129,26 @@ def _evaluate(
         d3 = 0.0
         d4 = 0.0
         for i in range(group_start[g], group_start[g + 1]):
-            # Branch-free: invalid samples have weight 0 (valid[i] = 0.0), censored e = 0.
+            # Invalid samples have weight 0 (valid[i] = 0.0), censored ones e = 0.
             x = xc[i]
-            eta = beta * x
-            w = valid[i] if beta == 0.0 else valid[i] * math.exp(min(eta - shift, 0.0))
-            wx = w * x
+            wi = w[i]
+            wx = wi * x
             wxx = wx * x
             wx3 = wxx * x
             wx4 = wx3 * x
-            s0 += w
+            s0 += wi
             s1 += wx
             s2 += wxx
             s3 += wx3
             s4 += wx4
             e = event[i] * valid[i]
             dd += e
-            d0 += e * w
+            d0 += e * wi
             d1 += e * wx
             d2 += e * wxx
             d3 += e * wx3
             d4 += e * wx4
-            loglik += e * eta
+            loglik += e * beta * x
             u += e * x
         d = int(dd)
         if d == 0:
@@ -113,6 +171,133 @@ def _evaluate(
             third -= mult * k3
             fourth -= mult * k4
     return loglik, u, info, third, fourth
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def zero_constants(
+    event: np.ndarray, group_start: np.ndarray, stratum_start: np.ndarray, efron: bool
+) -> tuple[np.ndarray, float]:
+    """Per-group constants of the evaluation at ``beta = 0`` of a feature without NaN.
+
+    At 0 every weight is 1, so each Efron (or Breslow) term's denominator
+    ``A0 = s0 - f * d0`` is a count that does not depend on the feature. Row ``g`` holds
+    ``C(a, m) = sum_k mult * f_k**a / A0_k**m`` for ``m = 1..4`` and ``a = 0..m`` (index
+    ``m * (m + 1) / 2 - 1 + a``); the second value is the log-likelihood at 0.
+    """
+    n_groups = group_start.size - 1
+    consts = np.zeros((n_groups, 14))
+    s0 = 0.0
+    loglik = 0.0
+    for g in range(n_groups - 1, -1, -1):
+        if stratum_start[g + 1]:
+            s0 = 0.0
+        d = 0
+        for i in range(group_start[g], group_start[g + 1]):
+            s0 += 1.0
+            if event[i] > 0.0:
+                d += 1
+        if d == 0:
+            continue
+        for k in range(d if efron else 1):
+            f = k / d if efron else 0.0
+            mult = 1.0 if efron else float(d)
+            a0 = s0 - f * d
+            loglik -= mult * math.log(a0)
+            r = 1.0 / a0
+            rm = 1.0
+            idx = 0
+            for m in range(1, 5):
+                rm *= r
+                fa = 1.0
+                for _ in range(m + 1):
+                    consts[g, idx] += mult * fa * rm
+                    fa *= f
+                    idx += 1
+    return consts, loglik
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp", "afn"})
+def _evaluate_zero(
+    xc: np.ndarray,
+    event: np.ndarray,
+    group_start: np.ndarray,
+    stratum_start: np.ndarray,
+    consts: np.ndarray,
+    loglik0: float,
+) -> tuple[float, float, float, float, float]:
+    """:func:`_evaluate` at ``beta = 0`` for a feature without NaN, O(1) per tied group.
+
+    The Efron sums over the tied events of a group are polynomials in the group's
+    feature sums whose coefficients are the feature-free :func:`zero_constants`.
+    """
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    s4 = 0.0
+    u = 0.0
+    info = 0.0
+    third = 0.0
+    fourth = 0.0
+    for g in range(group_start.size - 2, -1, -1):
+        if stratum_start[g + 1]:
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            s4 = 0.0
+        d1 = 0.0
+        d2 = 0.0
+        d3 = 0.0
+        d4 = 0.0
+        for i in range(group_start[g], group_start[g + 1]):
+            x = xc[i]
+            x2 = x * x
+            x3 = x2 * x
+            x4 = x3 * x
+            s1 += x
+            s2 += x2
+            s3 += x3
+            s4 += x4
+            e = event[i]
+            d1 += e * x
+            d2 += e * x2
+            d3 += e * x3
+            d4 += e * x4
+        c = consts[g]
+        if c[0] == 0.0:  # no event in the group
+            continue
+        u += d1
+        sum_m1 = s1 * c[0] - d1 * c[1]
+        sum_m2 = s2 * c[0] - d2 * c[1]
+        sum_m3 = s3 * c[0] - d3 * c[1]
+        sum_m4 = s4 * c[0] - d4 * c[1]
+        sum_m1m1 = s1 * s1 * c[2] - 2.0 * s1 * d1 * c[3] + d1 * d1 * c[4]
+        sum_m1m2 = s1 * s2 * c[2] - (s1 * d2 + d1 * s2) * c[3] + d1 * d2 * c[4]
+        sum_m2m2 = s2 * s2 * c[2] - 2.0 * s2 * d2 * c[3] + d2 * d2 * c[4]
+        sum_m1m3 = s1 * s3 * c[2] - (s1 * d3 + d1 * s3) * c[3] + d1 * d3 * c[4]
+        sum_m1m1m1 = (
+            s1 * s1 * s1 * c[5]
+            - 3.0 * s1 * s1 * d1 * c[6]
+            + 3.0 * s1 * d1 * d1 * c[7]
+            - d1 * d1 * d1 * c[8]
+        )
+        sum_m1m1m2 = (
+            s1 * s1 * s2 * c[5]
+            - (s1 * s1 * d2 + 2.0 * s1 * d1 * s2) * c[6]
+            + (2.0 * s1 * d1 * d2 + d1 * d1 * s2) * c[7]
+            - d1 * d1 * d2 * c[8]
+        )
+        sum_m1m1m1m1 = (
+            s1**4 * c[9]
+            - 4.0 * s1**3 * d1 * c[10]
+            + 6.0 * s1 * s1 * d1 * d1 * c[11]
+            - 4.0 * s1 * d1**3 * c[12]
+            + d1**4 * c[13]
+        )
+        u -= sum_m1
+        info += sum_m2 - sum_m1m1
+        third -= sum_m3 - 3.0 * sum_m1m2 + 2.0 * sum_m1m1m1
+        fourth -= sum_m4 - 4.0 * sum_m1m3 - 3.0 * sum_m2m2 + 12.0 * sum_m1m1m2 - 6.0 * sum_m1m1m1m1
+    return loglik0, u, info, third, fourth
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -139,6 +324,8 @@ def fit_univariate(
     max_iter: int,
     step_tol: float,
     accept: float,
+    consts: np.ndarray,
+    loglik0: float,
 ) -> np.ndarray:
     """Fit every row of ``xt`` (features x samples, NaN = missing).
 
@@ -162,6 +349,8 @@ def fit_univariate(
         row = xt[j]
         xc = np.empty(n)
         valid = np.empty(n)
+        w = np.empty(n)
+        bits = np.empty(n, dtype=np.int64)
         count = 0
         ev = 0
         total = 0.0
@@ -186,9 +375,14 @@ def fit_univariate(
                 lo = min(lo, xc[i])
                 hi = max(hi, xc[i])
         sd = math.sqrt(ss / (count - 1)) if count > 1 else 0.0
-        ll0, u0, i0, t0, q0 = _evaluate(
-            xc, valid, event, group_start, stratum_start, 0.0, 0.0, efron
-        )
+        if count == n:
+            ll0, u0, i0, t0, q0 = _evaluate_zero(
+                xc, event, group_start, stratum_start, consts, loglik0
+            )
+        else:
+            ll0, u0, i0, t0, q0 = _evaluate(
+                xc, valid, event, group_start, stratum_start, 0.0, 0.0, efron, w, bits
+            )
         beta = 0.0
         ll = ll0
         u = u0
@@ -218,14 +412,23 @@ def fit_univariate(
                 new_beta = beta + step
                 shift = new_beta * hi if new_beta > 0 else new_beta * lo
                 nll, nu, ninfo, nthird, nfourth = _evaluate(
-                    xc, valid, event, group_start, stratum_start, new_beta, shift, efron
+                    xc, valid, event, group_start, stratum_start, new_beta, shift, efron, w, bits
                 )
                 halvings = 0
                 while not (nll >= ll - 1e-12 * abs(ll)) and halvings < 30:
                     new_beta = (beta + new_beta) / 2.0
                     shift = new_beta * hi if new_beta > 0 else new_beta * lo
                     nll, nu, ninfo, nthird, nfourth = _evaluate(
-                        xc, valid, event, group_start, stratum_start, new_beta, shift, efron
+                        xc,
+                        valid,
+                        event,
+                        group_start,
+                        stratum_start,
+                        new_beta,
+                        shift,
+                        efron,
+                        w,
+                        bits,
                     )
                     halvings += 1
                 beta = new_beta
@@ -287,16 +490,20 @@ def fit_sorted(
     xt = np.asarray(x, dtype=np.float64).T
     if not xt.flags.c_contiguous:
         xt = np.ascontiguousarray(xt)
+    sorted_event = np.asarray(event, dtype=np.float64)[order]
+    consts, loglik0 = zero_constants(sorted_event, group_start, stratum_start, ties == "efron")
     out = fit_univariate(
         xt,
         order,
-        np.asarray(event, dtype=np.float64)[order],
+        sorted_event,
         group_start,
         stratum_start,
         ties == "efron",
         max_iter,
         step_tol,
         accept,
+        consts,
+        loglik0,
     )
     iterations = out[:, 10]
     return {
