@@ -1293,20 +1293,20 @@ def _screen_compiled(
     beta, info, sd = fit["beta"], fit["info"], fit["sd"]
     count, ev, mean = fit["n"], fit["events"], fit["mean"]
     with np.errstate(all="ignore"):
-        st = np.full(beta.size, "ok", dtype=object)
-        st[~fit["converged"]] = "not_converged"
+        st = np.full(beta.size, _OK, dtype=np.int8)
+        st[~fit["converged"]] = _NOT_CONVERGED
         runaway = (np.abs(beta) * sd > MONOTONE_SD) | ~np.isfinite(info) | ~(info > 0)
         runaway |= ~(info >= MONOTONE_INFO_RATIO * fit["info0"])
-        st[runaway] = "monotone_likelihood"
-        st[sd <= 1e-12 * np.maximum(np.abs(mean), 1.0)] = "constant"
-        st[ev == 0] = "no_events"
-        st[count < 3] = "too_few_samples"
-        ok = st == "ok"
+        st[runaway] = _MONOTONE
+        st[sd <= 1e-12 * np.maximum(np.abs(mean), 1.0)] = _CONSTANT
+        st[ev == 0] = _NO_EVENTS
+        st[count < 3] = _TOO_FEW
+        ok = st == _OK
         se = 1.0 / np.sqrt(info)
         z = beta / se
         lrt = np.maximum(2.0 * (fit["loglik"] - fit["loglik0"]), 0.0)
         score = fit["score0"] ** 2 / fit["info0"]
-        score_ok = ok | (st == "monotone_likelihood") | (st == "not_converged")
+        score_ok = ok | (st == _MONOTONE) | (st == _NOT_CONVERGED)
         cols = {
             "n": count,
             "events": ev,
@@ -1318,7 +1318,9 @@ def _screen_compiled(
             "p_score": np.where(score_ok & np.isfinite(score), special.chdtrc(1, score), np.nan),
             "iterations": fit["iterations"],
             "converged": ok,
-            "status": st.astype(str),
+            "status": pl.Series(st).replace_strict(
+                dict(enumerate(_STATUS_NAMES)), return_dtype=pl.String
+            ),
         }
     return pl.DataFrame({"feature": list(names), **cols}, schema=RESULT_SCHEMA)
 
