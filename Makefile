@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: run test lint format bench dry-run clean-results help
+.PHONY: run test lint format bench dry-run clean-results help system-deps
 
 help:
 	@echo "make run    - run the workflow on the bundled cohort (creates .venv if needed)"
@@ -34,7 +34,10 @@ run: $(VENV)/.run-installed
 dry-run: $(VENV)/.run-installed
 	$(BIN)/snakemake --dry-run --cores $(CORES) $(SNAKEMAKE_ARGS)
 
-test: $(VENV)/.test-installed
+system-deps:
+	bash tests/system/install-deps.sh
+
+test: $(VENV)/.test-installed system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed

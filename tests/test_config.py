@@ -255,3 +255,84 @@ def test_ragged_and_empty_sheets(project: Path) -> None:
     sheet.write_text("cohort\tcohort\n")
     with pytest.raises(ConfigError, match="duplicate column name"):
         read_sheet(sheet)
+
+
+# --- modelling and validation settings ----------------------------------------------
+
+
+def _modelling(**changes: Any) -> dict[str, Any]:
+    config = base_config()
+    config["modelling"].update(copy.deepcopy(changes))
+    return config
+
+
+def test_modelling_defaults_are_filled_into_nested_settings(project: Path) -> None:
+    config = _modelling(
+        models={"expression_rsf": {"kind": "rsf", "modalities": ["expression"]}},
+        modalities={"expression": {"top_k": 100}},
+    )
+    settings = load_settings(config, base=project)
+    modelling = settings.config["modelling"]
+    assert modelling["models"]["expression_rsf"]["clinical"] is False
+    assert modelling["preprocessing"]["selection"] == "univariate"
+    assert modelling["modalities"]["expression"] == {"top_k": 100}  # overrides stay sparse
+    assert modelling["evaluation"]["horizons"] == [1, 3, 5]
+    assert settings.config["validate"] == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "message"),
+    [
+        (
+            {"models": {"m": {"kind": "coxnet", "modalities": ["methylation"]}}},
+            "modelling.models.m.modalities",
+            "does not have",
+        ),
+        (
+            {"covariates": [], "models": {"base": {"kind": "clinical"}}},
+            "modelling.models.base",
+            "modelling.covariates is empty",
+        ),
+        ({"covariates": ["no_such_column"]}, "modelling.covariates", "not in the clinical"),
+        ({"treatment": "no_such_arm"}, "modelling.treatment", "not in the clinical"),
+        ({"modalities": {"methylation": {"top_k": 5}}}, "modelling.modalities.methylation", ""),
+        (
+            {"models": {"m": {"kind": "coxnet", "modalities": ["expression"], "clinical": True}}},
+            "modelling.models.m.clinical",
+            "early_fusion and late_fusion",
+        ),
+    ],
+)
+def test_modelling_cross_checks(
+    project: Path, changes: dict[str, Any], key: str, message: str
+) -> None:
+    found = problems(project, _modelling(**changes))
+    assert len(found) == 1, found
+    assert f"key '{key}'" in str(found[0])
+    assert message in str(found[0])
+    assert "Fix:" in str(found[0])
+
+
+@pytest.mark.parametrize(
+    ("model", "fragment"),
+    [
+        ({"kind": "coxnet"}, "'modalities' is a required property"),
+        ({"kind": "early_fusion", "modalities": ["expression"]}, "is too short"),
+        ({"kind": "clinical", "modalities": ["expression"]}, "is expected to be empty"),
+        ({"kind": "lasso", "modalities": ["expression"]}, "'lasso' is not one of"),
+    ],
+)
+def test_model_schema(project: Path, model: dict[str, Any], fragment: str) -> None:
+    found = [str(e) for e in problems(project, _modelling(models={"m": model}))]
+    assert len(found) == 1, found
+    assert "key 'modelling.models.m." in found[0]
+    assert fragment in found[0]
+
+
+def test_validation_pairs_are_checked(project: Path) -> None:
+    config = base_config()
+    config["validate"] = [{"train": "tcga_acc", "test": "tcga_acc"}, {"train": "x", "test": "y"}]
+    found = [str(e) for e in problems(project, config)]
+    assert len(found) == 3, found
+    assert any("validated on itself" in e for e in found)
+    assert any("key 'validate.1.train'" in e and "'x' is not in the sheet" in e for e in found)

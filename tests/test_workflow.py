@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "data" / "reference" / "tcga_acc"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODALITIES = ("expression", "copy_number", "protein", "mutation", "mirna")
+SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
+NO_MODELS = ROOT / "tests" / "data" / "workflow" / "no_models.yaml"
 
 pytestmark = pytest.mark.workflow
 
@@ -45,7 +47,7 @@ def make_project(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = make_project(tmp_path_factory.mktemp("acc"))
-    proc = snakemake(workdir)
+    proc = snakemake(workdir, "--configfile", "config/config.yaml", str(SMALL))
     assert proc.returncode == 0, proc.stderr[-5000:]
     return workdir / "results" / "tcga_acc"
 
@@ -161,7 +163,9 @@ def test_report_is_self_contained(run: Path) -> None:
 
 
 def test_second_run_has_nothing_to_do(run: Path) -> None:
-    proc = snakemake(run.parent.parent, "--dry-run")
+    proc = snakemake(
+        run.parent.parent, "--configfile", "config/config.yaml", str(SMALL), "--dry-run"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -195,7 +199,7 @@ def test_bad_input_fails_with_clear_error_and_no_partial_output(tmp_path: Path) 
     lines[3] = "\t".join(cells)
     matrix.write_text("\n".join(lines) + "\n")
     header = lines[0].split("\t")
-    proc = snakemake(workdir, "--keep-going")
+    proc = snakemake(workdir, "--configfile", "config/config.yaml", str(NO_MODELS), "--keep-going")
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
     assert "data/tcga_acc/protein_rppa.tsv:4" in output

@@ -98,15 +98,39 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-def _fill_defaults(instance: Any, schema: Mapping[str, Any]) -> None:
-    """Fill ``default`` values of ``properties`` into ``instance``, recursively."""
+def _fill_defaults(
+    instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None
+) -> None:
+    """Fill ``default`` values into ``instance``, recursively.
+
+    Follows local ``$ref`` (``#/$defs/...``) and applies a mapping's
+    ``additionalProperties`` schema to each of its free-named values.
+    """
+    root = schema if root is None else root
+    if "$ref" in schema:
+        schema = {**_resolve(root, schema["$ref"]), **schema}
     if not isinstance(instance, dict):
         return
-    for key, sub in schema.get("properties", {}).items():
+    props = schema.get("properties", {})
+    for key, declared in props.items():
+        sub = {**_resolve(root, declared["$ref"]), **declared} if "$ref" in declared else declared
         if key not in instance and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])
         if key in instance:
-            _fill_defaults(instance[key], sub)
+            _fill_defaults(instance[key], sub, root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        for key, value in instance.items():
+            if key not in props:
+                _fill_defaults(value, extra, root)
+
+
+def _resolve(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
+    """The sub-schema a local ``$ref`` points to."""
+    node: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
 
 
 def _fix_for(error: jsonschema.ValidationError) -> str:
@@ -323,6 +347,15 @@ def load_settings(
     # Cohorts with an invalid row are not checked across rows: the row's own error says it.
     valid = [f for f in files if f.cohort not in invalid_cohorts]
     errors.extend(_cross_row_errors(valid, cfg, endpoints, sheet=sheet_path, base=base))
+    errors.extend(
+        _modelling_errors(
+            valid,
+            cfg,
+            config_path=Path(config_path),
+            base=base,
+            sheet_complete=not invalid_cohorts,
+        )
+    )
     if errors:
         raise ConfigValidationError(errors)
     return Settings(config=cfg, files=tuple(files), endpoints=endpoints)
@@ -411,4 +444,95 @@ def _cross_row_errors(
                         column=group,
                     )
                 )
+    return errors
+
+
+def _modelling_errors(
+    files: list[FileSpec],
+    cfg: Mapping[str, Any],
+    *,
+    config_path: Path,
+    base: Path,
+    sheet_complete: bool,
+) -> list[ConfigError]:
+    """Checks of ``modelling:`` and ``validate:`` against the sheet and the clinical tables.
+
+    Checks that need every cohort (settings of a modality no cohort has, unknown
+    validation cohorts) are skipped while sheet rows are invalid: those rows' own errors
+    come first.
+    """
+    errors: list[ConfigError] = []
+    modelling = cfg["modelling"]
+    cohorts = list(dict.fromkeys(f.cohort for f in files))
+    modalities = {
+        c: [f.modality for f in files if f.cohort == c and f.modality != CLINICAL] for c in cohorts
+    }
+
+    def problem(key: str, message: str, fix: str) -> None:
+        errors.append(ConfigError(config_path, message, fix=fix, column=key, column_label="key"))
+
+    covariates = list(modelling["covariates"])
+    for name, model in modelling["models"].items():
+        needs_covariates = model["kind"] == "clinical" or model.get("clinical", False)
+        if needs_covariates and not covariates:
+            problem(
+                f"modelling.models.{name}",
+                f"model '{name}' uses clinical covariates but modelling.covariates is empty",
+                "list the clinical columns under modelling.covariates",
+            )
+        if model.get("clinical") and model["kind"] not in ("early_fusion", "late_fusion"):
+            problem(
+                f"modelling.models.{name}.clinical",
+                "`clinical: true` applies to early_fusion and late_fusion models only",
+                "remove it (the `clinical` kind is the covariates-only model)",
+            )
+        if not modelling["enabled"]:
+            continue
+        for cohort in cohorts:
+            absent = [m for m in model.get("modalities", []) if m not in modalities[cohort]]
+            if absent:
+                problem(
+                    f"modelling.models.{name}.modalities",
+                    f"model '{name}' uses modality {absent} which cohort '{cohort}' does not "
+                    f"have (it has {modalities[cohort]})",
+                    "add the modality to the cohort sheet or remove it from the model",
+                )
+    known = {m for ms in modalities.values() for m in ms}
+    for modality in modelling["modalities"] if sheet_complete else ():
+        if modality not in known:
+            problem(
+                f"modelling.modalities.{modality}",
+                f"settings for modality '{modality}', which no cohort of the sheet has",
+                f"use one of {sorted(known)}",
+            )
+    columns = [*covariates, *([modelling["treatment"]] if modelling["treatment"] else [])]
+    for cohort in cohorts:
+        clinical = [f for f in files if f.cohort == cohort and f.modality == CLINICAL]
+        if len(clinical) != 1 or not (base / clinical[0].path).is_file() or not columns:
+            continue
+        header = _file_header(clinical[0], base)
+        for column in columns:
+            if column not in header:
+                key = "treatment" if column == modelling["treatment"] else "covariates"
+                problem(
+                    f"modelling.{key}",
+                    f"column '{column}' is not in the clinical table of cohort '{cohort}' "
+                    f"({clinical[0].path})",
+                    f"use one of its columns: {header[:20]}",
+                )
+    for index, pair in enumerate(cfg["validate"]):
+        for role in ("train", "test"):
+            if sheet_complete and pair[role] not in cohorts:
+                problem(
+                    f"validate.{index}.{role}",
+                    f"cohort '{pair[role]}' is not in the sheet",
+                    f"use one of {cohorts}",
+                )
+        if pair["train"] == pair["test"]:
+            problem(
+                f"validate.{index}",
+                f"cohort '{pair['train']}' is validated on itself",
+                "name a different cohort as `test` (cross-validation already covers the "
+                "training cohort)",
+            )
     return errors

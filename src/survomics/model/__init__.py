@@ -1,0 +1,1 @@
+"""Leakage-free modelling: splits, preprocessing, models, cross-validation, evaluation."""
