@@ -223,3 +223,157 @@ def test_invalid_config_stops_before_the_dag(tmp_path: Path) -> None:
     assert "config/cohorts.tsv:3, column 'orientation'" in output
     assert "Fix:" in output
     assert not (workdir / "results").exists()
+
+
+# --- modelling (issue 4) -------------------------------------------------------------
+
+
+def _modelling_config() -> dict:
+    import yaml
+
+    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    small = yaml.safe_load(SMALL.read_text())["modelling"]
+    for key, value in small.items():
+        base["modelling"][key] = (
+            {**base["modelling"].get(key, {}), **value} if isinstance(value, dict) else value
+        )
+    return base
+
+
+def test_outer_splits_come_from_the_seed_only(run: Path) -> None:
+    from survomics.model.splits import outer_splits
+
+    splits = pl.read_csv(run / "cv" / "splits.tsv", separator="\t")
+    cfg = _modelling_config()["modelling"]
+    clinical = pl.read_parquet(run / "data" / "clinical.parquet").sort("patient_id")
+    again = outer_splits(
+        clinical["os_event"].to_numpy(),
+        clinical["patient_id"].to_list(),
+        folds=cfg["outer_folds"],
+        repeats=cfg["outer_repeats"],
+        seed=cfg["seed"],
+    )
+    assert splits.equals(again.cast({"repeat": pl.Int64, "fold": pl.Int64}))
+    tests = splits.filter(pl.col("role") == "test")
+    per_repeat = tests.group_by("repeat", "patient_id").len()
+    assert (per_repeat["len"] == 1).all()
+    assert per_repeat.height == cfg["outer_repeats"] * clinical.height
+
+
+def test_every_model_has_out_of_fold_predictions_and_metrics(run: Path) -> None:
+    cfg = _modelling_config()["modelling"]
+    models = list(cfg["models"])
+    splits = pl.read_csv(run / "cv" / "splits.tsv", separator="\t").cast(
+        {"repeat": pl.Int32, "fold": pl.Int32}
+    )
+    metrics = pl.read_csv(run / "models" / "metrics.tsv", separator="\t")
+    assert metrics.columns[:6] == ["model", "metric", "n_repeats", "mean", "lower", "upper"]
+    assert sorted(metrics["model"].unique()) == sorted(models)
+    for model in models:
+        oof = pl.read_parquet(run / "models" / model / "oof_predictions.parquet")
+        # Each fold predicted only its own held-out patients, each once per repeat.
+        test_rows = oof.join(
+            splits.filter(pl.col("role") == "test"),
+            on=["repeat", "fold", "patient_id"],
+            how="anti",
+        )
+        assert test_rows.height == 0, model
+        assert oof.group_by("repeat", "patient_id").len()["len"].max() == 1
+        c = metrics.filter((pl.col("model") == model) & (pl.col("metric") == "harrell_c"))
+        assert c.height == 1
+        row = c.row(0, named=True)
+        assert 0.0 <= row["lower"] <= row["mean"] <= row["upper"] <= 1.0
+        assert row["n_repeats"] == cfg["outer_repeats"]
+        # One Snakemake job (and log) per (model, outer split).
+        logs = list((run.parent / "logs" / "tcga_acc").glob(f"cv_fold.{model}.r*f*.log"))
+        assert len(logs) == cfg["outer_folds"] * cfg["outer_repeats"]
+    # The clinical baseline carries real signal on ACC (stage is strongly prognostic).
+    clinical_c = metrics.filter(
+        (pl.col("model") == "clinical") & (pl.col("metric") == "harrell_c")
+    )["mean"][0]
+    assert clinical_c > 0.6
+
+
+def test_biomarker_tables_and_frozen_models(run: Path) -> None:
+    import json
+
+    from survomics.config import load_settings
+    from survomics.model.steps import config_hash
+
+    cfg = _modelling_config()
+    table = pl.read_csv(run / "biomarkers" / "expression.tsv", separator="\t")
+    assert table.columns[:4] == ["feature", "frequency", "folds_selected", "mean_coef"]
+    assert table["frequency"].is_between(0.0, 1.0).all()
+    assert table["frequency"].max() > 0
+    screen = pl.read_csv(run / "screening" / "expression.univariate_cox.tsv", separator="\t")
+    assert table.height == screen.height
+    # the hash is of the resolved settings (defaults filled), as the workflow saw them
+    resolved = load_settings(cfg, config_path="config/config.yaml", base=run.parent.parent)
+    for model in cfg["modelling"]["models"]:
+        sidecar = json.loads((run / "models" / model / "model.json").read_text())
+        assert sidecar["config_hash"] == config_hash(resolved.config["modelling"])
+        assert (run / "models" / model / "ph_test.tsv").is_file()
+
+
+def test_interaction_screen_runs_for_every_modality(run: Path) -> None:
+    for modality in MODALITIES:
+        table = pl.read_csv(run / "predictive" / f"{modality}.interaction.tsv", separator="\t")
+        assert {"interaction_chisq", "p", "q"} <= set(table.columns)
+
+
+def test_external_validation_scores_a_frozen_model(tmp_path: Path) -> None:
+    """A second cohort (half of ACC, genes removed) scored by the frozen ACC models."""
+    import yaml
+
+    workdir = make_project(tmp_path / "validation")
+    half = workdir / "data" / "acc_half"
+    half.mkdir()
+    src = workdir / "data" / "tcga_acc"
+    clinical = pl.read_csv(src / "clinical_patient.tsv", separator="\t", infer_schema=False)
+    keep = set(clinical["patientID"].to_list()[::2])
+    clinical.filter(pl.col("patientID").is_in(keep)).write_csv(
+        half / "clinical_patient.tsv", separator="\t"
+    )
+    expr = pl.read_csv(src / "expression_rsem_normalized.tsv", separator="\t")
+    removed = expr["feature"].to_list()[:5]
+    expr.filter(~pl.col("feature").is_in(removed)).select(
+        "feature", *[c for c in expr.columns[1:] if c[:12] in keep]
+    ).write_csv(half / "expression_rsem_normalized.tsv", separator="\t")
+    sheet = workdir / "config" / "cohorts.tsv"
+    lines = sheet.read_text().splitlines()
+    extra = [
+        line.replace("tcga_acc", "acc_half", 1).replace("data/tcga_acc/", "data/acc_half/")
+        for line in lines[1:]
+        if "\tclinical\t" in line or "\texpression\t" in line
+    ]
+    sheet.write_text("\n".join([*lines, *extra]) + "\n")
+    cfg = _modelling_config()
+    cfg["modelling"]["models"] = {
+        "clinical": {"kind": "clinical"},
+        "expression_coxnet": {"kind": "coxnet", "modalities": ["expression"]},
+    }
+    cfg["modelling"]["treatment"] = None
+    cfg["modelling"]["modalities"] = {}
+    cfg["modelling"]["outer_folds"] = 2
+    cfg["modelling"]["outer_repeats"] = 1
+    cfg["validate"] = [{"train": "tcga_acc", "test": "acc_half"}]
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    target = "results/acc_half/validation/tcga_acc/expression_coxnet/metrics.tsv"
+    proc = snakemake(workdir, target, "results/acc_half/validation/tcga_acc/clinical/metrics.tsv")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    out = workdir / "results" / "acc_half" / "validation" / "tcga_acc"
+    missing = pl.read_csv(out / "expression_coxnet" / "missing_features.tsv", separator="\t")
+    used = set()
+    sidecar = workdir / "results" / "tcga_acc" / "models" / "expression_coxnet" / "model.json"
+    import json
+
+    for features in json.loads(sidecar.read_text())["features"].values():
+        used |= set(features)
+    assert set(missing["feature"]) == used & set(removed)
+    metrics = pl.read_csv(out / "expression_coxnet" / "metrics.tsv", separator="\t")
+    assert "harrell_c" in metrics["metric"].to_list()
+    curves = pl.read_parquet(out / "expression_coxnet" / "survival_curves.parquet")
+    assert curves.height == metrics["n"][0]
+    values = curves.drop("patient_id").to_numpy()
+    assert ((values >= 0) & (values <= 1)).all()
+    assert (np.diff(values, axis=1) <= 1e-12).all()  # survival curves never increase

@@ -451,6 +451,36 @@ def fit_univariate(
     return out
 
 
+def sort_layout(
+    time: np.ndarray, event: np.ndarray, strata: np.ndarray | None, *, events_first: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sample order by (stratum, time), sorted events, and group and stratum boundaries.
+
+    With ``events_first`` the events of each (stratum, time) group precede its censored
+    samples.
+
+    Returns ``order``; ``event[order]`` as float; ``group_start`` (length G + 1), the
+    first sorted position of each (stratum, time) group and ``n``; ``stratum_start``
+    (int8, length G + 1), 1 where a group opens a stratum (and at ``G``).
+    """
+    n = time.size
+    codes = (
+        np.zeros(n, dtype=np.int64)
+        if strata is None
+        else np.unique(np.asarray(strata), return_inverse=True)[1].astype(np.int64)
+    )
+    keys = (-np.asarray(event, dtype=np.float64), time, codes) if events_first else (time, codes)
+    order = np.lexsort(keys).astype(np.int64)
+    t, s = time[order], codes[order]
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
+    starts = np.flatnonzero(new_group)
+    group_start = np.append(starts, n).astype(np.int64)
+    stratum_start = np.ones(starts.size + 1, dtype=np.int8)
+    stratum_start[1:-1] = s[starts[1:]] != s[starts[:-1]]
+    return order, np.asarray(event, dtype=np.float64)[order], group_start, stratum_start
+
+
 def fit_sorted(
     x: np.ndarray,
     time: np.ndarray,
@@ -473,24 +503,10 @@ def fit_sorted(
         Arrays per feature: ``n``, ``events``, ``mean``, ``sd``, ``beta``, ``info``,
         ``loglik``, ``loglik0``, ``score0``, ``info0``, ``iterations``, ``converged``.
     """
-    n = time.size
-    codes = (
-        np.zeros(n, dtype=np.int64)
-        if strata is None
-        else np.unique(np.asarray(strata), return_inverse=True)[1].astype(np.int64)
-    )
-    order = np.lexsort((time, codes)).astype(np.int64)
-    t, s = time[order], codes[order]
-    new_group = np.ones(n, dtype=bool)
-    new_group[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
-    starts = np.flatnonzero(new_group)
-    group_start = np.append(starts, n).astype(np.int64)
-    stratum_start = np.ones(starts.size + 1, dtype=np.int8)
-    stratum_start[1:-1] = s[starts[1:]] != s[starts[:-1]]
+    order, sorted_event, group_start, stratum_start = sort_layout(time, event, strata)
     xt = np.asarray(x, dtype=np.float64).T
     if not xt.flags.c_contiguous:
         xt = np.ascontiguousarray(xt)
-    sorted_event = np.asarray(event, dtype=np.float64)[order]
     consts, loglik0 = zero_constants(sorted_event, group_start, stratum_start, ties == "efron")
     out = fit_univariate(
         xt,

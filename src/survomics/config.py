@@ -486,7 +486,7 @@ def _modelling_errors(
                 "`clinical: true` applies to early_fusion and late_fusion models only",
                 "remove it (the `clinical` kind is the covariates-only model)",
             )
-        if not modelling["enabled"]:
+        if not modelling["enabled"] or not sheet_complete:
             continue
         for cohort in cohorts:
             absent = [m for m in model.get("modalities", []) if m not in modalities[cohort]]

@@ -122,6 +122,12 @@ STEP_TOLERANCE = 1e-10
 """Convergence with covariates: Newton step below this (standardised units; relative
 above 1)."""
 
+ADJUSTED_STEP_TOLERANCE = 1e-8
+"""Compiled path with covariates: convergence once every Newton step is below this
+(standardised units, relative above 1). The step is applied, so the estimate is exact
+to its square (rounding); the information is the one evaluated before the step, so the
+standard error is exact to about this relative tolerance."""
+
 HIGH_ORDER_TOLERANCE = 1e-4
 """Convergence of single-coefficient models at the start (derivatives up to the fourth):
 quartic-Taylor step below this (standardised units, relative above 1); the remaining
@@ -1325,6 +1331,76 @@ def _screen_compiled(
     return pl.DataFrame({"feature": list(names), **cols}, schema=RESULT_SCHEMA)
 
 
+def _screen_compiled_adjusted(
+    X: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    cov: np.ndarray,
+    *,
+    strata: np.ndarray,
+    ties: str,
+    names: Sequence[str],
+    max_iter: int,
+) -> pl.DataFrame:
+    """Covariate-adjusted models through the compiled kernel, with the same status rules."""
+    from survomics._cox_kernel import sort_layout  # noqa: PLC0415 - compiles on first use
+    from survomics._cox_kernel_adjusted import fit_adjusted, fit_null  # noqa: PLC0415
+
+    order, sorted_event, group_start, stratum_start = sort_layout(
+        time, event, strata, events_first=True
+    )
+    event_end = (
+        group_start[:-1] + np.add.reduceat(sorted_event, group_start[:-1]).astype(np.int64)
+        if time.size
+        else np.zeros(0, dtype=np.int64)
+    )
+    zt = np.ascontiguousarray(cov[order].T)
+    efron = ties == "efron"
+    tolerances = {
+        "step_tol": ADJUSTED_STEP_TOLERANCE,
+        "stall_tol": STALL_TOLERANCE,
+        "collapse_ratio": MONOTONE_INFO_RATIO,
+    }
+    if sorted_event.any():
+        gamma, null_status, null_ll = fit_null(
+            zt, sorted_event, group_start, event_end, stratum_start,
+            efron=efron, max_iter=max_iter, **tolerances,
+        )  # fmt: skip
+    else:
+        gamma, null_status, null_ll = np.zeros(zt.shape[0]), _OK, np.nan
+    xt = np.asarray(X, dtype=np.float64).T
+    if not xt.flags.c_contiguous:
+        xt = np.ascontiguousarray(xt)
+    res = fit_adjusted(
+        xt, order, zt, sorted_event, group_start, event_end, stratum_start, efron, max_iter,
+        ADJUSTED_STEP_TOLERANCE, STALL_TOLERANCE, MONOTONE_INFO_RATIO, SINGULAR_RATIO,
+        gamma, null_status, null_ll,
+    )  # fmt: skip
+    count, ev, sd = res[:, 0].astype(np.int64), res[:, 1].astype(np.int64), res[:, 2]
+    st = res[:, 9].astype(np.int64)
+    with np.errstate(all="ignore"):
+        ok = st == _OK
+        coef = np.where(ok, res[:, 3] / sd, np.nan)
+        se = np.where(ok, np.sqrt(res[:, 4]) / sd, np.nan)
+        z_stat = coef / se
+        lrt = np.maximum(2.0 * (res[:, 5] - res[:, 6]), 0.0)
+        keep_score = ok | (st == _MONOTONE) | (st == _NOT_CONVERGED)
+        cols = {
+            "n": count,
+            "events": ev,
+            "coef": coef,
+            "se": se,
+            "z": z_stat,
+            "p_wald": 2.0 * special.ndtr(-np.abs(z_stat)),
+            "p_lrt": np.where(ok, special.chdtrc(1, lrt), np.nan),
+            "p_score": np.where(keep_score, special.chdtrc(1, res[:, 7]), np.nan),
+            "iterations": res[:, 8].astype(np.int64),
+            "converged": ok,
+            "status": np.asarray(_STATUS_NAMES, dtype=object)[st],
+        }
+    return pl.DataFrame({"feature": list(names), **cols}, schema=RESULT_SCHEMA)
+
+
 def cox_screen(
     X: np.ndarray,
     time: np.ndarray,
@@ -1441,6 +1517,12 @@ def cox_screen(
         raise ValueError(msg)
     if cov is not None:
         cov = _standardise_covariates(cov, keep)
+    if cov is not None and engine == "auto":
+        xk = X if keep.all() else X[keep]
+        return _screen_compiled_adjusted(
+            np.asarray(xk, dtype=np.float64), time[keep], event[keep], cov[keep],
+            strata=codes[keep], ties=ties, names=names, max_iter=max_iter,
+        )  # fmt: skip
     layout = _build_layout(time, event, codes, keep, cov, efron=ties == "efron")
 
     threads = max(1, int(n_threads))

@@ -2,7 +2,8 @@
 
 Each takes plain paths and settings, writes its outputs atomically and logs what it did;
 ``scripts/*.py`` call them through :func:`survomics.workflow.run_rule`. The modelling
-library itself is :mod:`survomics.model` (data, models, cv, evaluate, persist).
+library itself is :mod:`survomics.model.core` (data, models, cross-validation,
+persistence) and :mod:`survomics.model.evaluate`.
 
 Outputs (``results/{cohort}/``)
 -------------------------------
@@ -135,7 +136,7 @@ def cv_splits(
 
 def _spec(name: str, modelling: Mapping[str, Any]) -> Any:
     """The :class:`~survomics.model.models.ModelSpec` of model ``name`` from the config."""
-    from survomics.model.models import ModalitySettings, ModelSpec  # noqa: PLC0415
+    from survomics.model.core import ModalitySettings, ModelSpec  # noqa: PLC0415
 
     model = modelling["models"][name]
     modalities = tuple(model.get("modalities", ()))
@@ -164,7 +165,7 @@ def _spec(name: str, modelling: Mapping[str, Any]) -> Any:
 def _load(
     clinical: str | Path, omics: Mapping[str, str | Path], endpoint: str, spec: Any
 ) -> tuple[Any, pl.DataFrame]:
-    from survomics.model.data import load_cohort  # noqa: PLC0415
+    from survomics.model.core import load_cohort  # noqa: PLC0415
 
     return load_cohort(
         clinical=Path(clinical),
@@ -189,7 +190,7 @@ def cv_fold(
     out_excluded: str | Path,
 ) -> None:
     """Rule ``cv_fold``: fit one model on one outer training fold, predict its test fold."""
-    from survomics.model.cv import run_fold  # noqa: PLC0415
+    from survomics.model.core import fold_seed, run_fold  # noqa: PLC0415
     from survomics.model.splits import fold_patients  # noqa: PLC0415
 
     spec = _spec(model, modelling)
@@ -197,7 +198,14 @@ def cv_fold(
     repeat, fold = _parse_split(split)
     train, test = fold_patients(pl.read_csv(splits, separator="\t"), repeat=repeat, fold=fold)
     times = pl.read_csv(grid, separator="\t")["time"].to_numpy()
-    result = run_fold(spec, data, train=train, test=test, times=times, seed=int(modelling["seed"]))
+    result = run_fold(
+        spec,
+        data,
+        train=train,
+        test=test,
+        times=times,
+        seed=fold_seed(int(modelling["seed"]), repeat, fold),
+    )
     LOG.info(
         "model %s, split %s: %d train, %d test patients, %d predicted, %d features used",
         model,
@@ -454,11 +462,10 @@ def final_model(
     Writes ``model.joblib`` with its JSON sidecar (features, coefficients, versions,
     config hash) and ``ph_test.tsv``: the proportional-hazards test (R ``cox.zph``, KM
     transform) of the model's risk score in the cohort, and for the ``clinical`` model of
-    each of its terms.
+    each of its terms (covariates imputed as the model imputes them).
     """
-    from survomics.km import dummy_design, ph_test  # noqa: PLC0415
-    from survomics.model.models import build_model  # noqa: PLC0415
-    from survomics.model.persist import save_model  # noqa: PLC0415
+    from survomics.km import ph_test  # noqa: PLC0415
+    from survomics.model.core import build_model, save_model  # noqa: PLC0415
 
     spec = _spec(model, modelling)
     data, dropped = _load(clinical, omics, endpoint, spec)
@@ -479,17 +486,17 @@ def final_model(
     if np.ptp(risk[keep]) > 0 and event.sum() > 1:
         score = ph_test(time, event, pl.DataFrame({"risk_score": risk[keep]}))
         tables.append(score.with_columns(pl.lit("risk_score").alias("test_of")))
-    if spec.kind == "clinical":
-        frame = pl.from_pandas(data.clinical.reset_index(drop=True)).filter(pl.Series(keep))
-        complete = frame.select(pl.all_horizontal(pl.all().is_not_null())).to_series()
-        design = dummy_design(frame.filter(complete), list(spec.covariates))
-        terms = ph_test(
-            time[complete.to_numpy()],
-            event[complete.to_numpy()],
-            design.matrix,
-            terms=design.terms,
-        )
-        tables.append(terms.with_columns(pl.lit("clinical_terms").alias("test_of")))
+    if spec.kind == "clinical" and fitted.clinical is not None:
+        block = fitted.clinical
+        kept = data.subset([p for p, ok in zip(data.patients, keep, strict=True) if ok])
+        design = pl.DataFrame(block.transform(kept), schema=block.columns_, orient="row")
+        terms = {
+            c: [c] if c in block.numeric_ else [f"{c}={lv}" for lv in block.levels_[c][1:]]
+            for c in block.covariates
+        }
+        terms = {c: cols for c, cols in terms.items() if cols}
+        table = ph_test(time, event, design, terms=terms)
+        tables.append(table.with_columns(pl.lit("clinical_terms").alias("test_of")))
     table = pl.concat(tables, how="diagonal_relaxed") if tables else pl.DataFrame()
     LOG.info("model %s refitted on %d patients; PH test rows: %d", model, keep.sum(), table.height)
     write_tsv(table, out_ph)
@@ -515,9 +522,12 @@ def score_cohort(
     listed in ``missing_features.tsv`` and take the training median. The IPCW metrics
     use the censoring distribution of the scored cohort.
     """
-    from survomics.model.data import load_cohort  # noqa: PLC0415
+    from survomics.model.core import (  # noqa: PLC0415
+        align_for_scoring,
+        load_cohort,
+        load_model,
+    )
     from survomics.model.evaluate import evaluate_repeat  # noqa: PLC0415
-    from survomics.model.persist import align_for_scoring, load_model  # noqa: PLC0415
 
     fitted = load_model(Path(model_path))
     sidecar = json.loads(Path(model_path).with_suffix(".json").read_text(encoding="utf-8"))

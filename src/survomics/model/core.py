@@ -1,0 +1,1013 @@
+"""Survival models as leakage-free pipelines: fitted on training patients, replayed on others.
+
+One :class:`SurvivalModel` object holds everything learned from data for one model —
+per-modality filtering, imputation, scaling and feature selection, the clinical design,
+the penalty chosen by inner cross-validation, the estimator — so that fitting it on an
+outer training fold and predicting the held-out fold can never use a held-out patient.
+The workflow runs :func:`run_fold` once per (model, outer split); :func:`cross_validate`
+loops over all splits for notebooks and tests.
+
+Per modality (:class:`ModalityBlock`), fitted on the training patients that have it:
+
+1. features missing in more than ``max_missing`` of them, or constant, are dropped;
+2. the ``top_k`` most variable (median absolute deviation or variance) are kept;
+3. missing values are imputed by the training median, then values are standardised by the
+   training mean and standard deviation;
+4. supervised selection: ``univariate`` (Cox screen with :func:`survomics.cox.cox_screen`,
+   ``select_top_k`` smallest p or every q <= ``select_fdr``), ``coxnet`` (non-zero
+   coefficients of the inner-CV-tuned elastic-net Cox), ``stability``
+   (:func:`survomics.model.select.stability_selection`) or ``none``. A selection that
+   would be empty keeps the best feature by univariate p (recorded in ``notes``).
+
+**Patients lacking a modality.** Single-modality models cannot score them: they are not
+eligible (excluded from that model's evaluation, with the reason). Fusion models score a
+patient who has at least one of their modalities: in early fusion a missing block is set
+to the training mean of every feature (0 after scaling); in late fusion the missing
+modality's risk score is set to its training mean (0 after standardising the scores).
+Clinical covariates: numeric ones are imputed by the training median; text ones become
+dummies of their training levels (first level in sorted order the reference), a missing
+value takes the training mode and an unseen level all-zero dummies.
+
+**Penalty of the elastic-net Cox (Coxnet).** The penalty path is computed on the training
+patients; each penalty is scored by Harrell's C on the held-out parts of an inner
+stratified K-fold of the training patients (the preprocessing of the outer training fold
+is reused inside, so tuning sees no outer test patient); the highest mean C wins, ties go
+to the larger penalty.
+
+Determinism: every random choice comes from the ``seed`` given to ``fit``; estimators run
+with ``n_jobs=1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import joblib
+import numpy as np
+import pandas as pd
+import polars as pl
+from sksurv.linear_model import CoxnetSurvivalAnalysis, CoxPHSurvivalAnalysis
+from sksurv.metrics import concordance_index_censored
+from sksurv.util import Surv
+
+from survomics.errors import InputError
+from survomics.io import atomic_path
+
+__all__ = [
+    "CohortData",
+    "FoldResult",
+    "ModalitySettings",
+    "ModelSpec",
+    "SurvivalModel",
+    "align_for_scoring",
+    "build_model",
+    "cross_validate",
+    "fold_seed",
+    "load_cohort",
+    "load_model",
+    "run_fold",
+    "save_model",
+]
+
+Kind = Literal["clinical", "coxnet", "rsf", "gbsa", "early_fusion", "late_fusion"]
+CLINICAL = "clinical"
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortData:
+    """Endpoint, clinical covariates and omics of a set of patients.
+
+    Attributes
+    ----------
+    patients
+        Patient ids.
+    time, event
+        Follow-up (days) and event indicator (0/1), one per patient.
+    clinical
+        Covariate columns (raw values), index = ``patients``.
+    omics
+        Modality -> patients x features frame; its index holds the patients that have
+        the modality (a subset of ``patients``); NaN = missing value.
+    """
+
+    patients: tuple[str, ...]
+    time: np.ndarray
+    event: np.ndarray
+    clinical: pd.DataFrame
+    omics: Mapping[str, pd.DataFrame]
+
+    def subset(self, ids: Sequence[str]) -> CohortData:
+        """The patients ``ids`` (in that order)."""
+        index = {p: i for i, p in enumerate(self.patients)}
+        rows = np.array([index[p] for p in ids], dtype=np.int64)
+        ids = list(ids)
+        return CohortData(
+            patients=tuple(ids),
+            time=self.time[rows],
+            event=self.event[rows],
+            clinical=self.clinical.iloc[rows],
+            omics={m: f.loc[f.index.intersection(ids, sort=False)] for m, f in self.omics.items()},
+        )
+
+    def has_modality(self, modality: str) -> np.ndarray:
+        """Per patient: whether it has ``modality``."""
+        present = set(self.omics[modality].index)
+        return np.array([p in present for p in self.patients], dtype=bool)
+
+
+def load_cohort(
+    *,
+    clinical: Path,
+    omics: Mapping[str, Path],
+    endpoint: str,
+    covariates: Sequence[str],
+) -> tuple[CohortData, pl.DataFrame]:
+    """Read a cohort's clinical and omics Parquet files (the ingest contract).
+
+    Returns
+    -------
+    tuple
+        The data, sorted by patient id, and a frame ``patient_id, reason`` of patients
+        left out because their endpoint is missing.
+    """
+    frame = pl.read_parquet(clinical)
+    tcol, ecol = f"{endpoint}_time", f"{endpoint}_event"
+    for column in (tcol, ecol, *covariates):
+        if column not in frame.columns:
+            raise InputError(
+                str(clinical),
+                f"column '{column}' is missing",
+                fix="check modelling.covariates and the endpoint name",
+                column=column,
+            )
+    missing = frame.filter(pl.col(tcol).is_null() | pl.col(ecol).is_null())
+    excluded = missing.select(
+        pl.col("patient_id"), pl.lit(f"missing_{endpoint}_endpoint").alias("reason")
+    )
+    kept = frame.filter(pl.col(tcol).is_not_null() & pl.col(ecol).is_not_null()).sort("patient_id")
+    patients = tuple(kept["patient_id"].to_list())
+    clin = kept.select(list(covariates)).to_pandas() if covariates else pd.DataFrame()
+    clin.index = pd.Index(patients, name="patient_id")
+    data_omics: dict[str, pd.DataFrame] = {}
+    wanted = set(patients)
+    for modality, path in omics.items():
+        matrix = pl.read_parquet(path)
+        cols = sorted(c for c in matrix.columns[1:] if c in wanted)
+        values = matrix.select(pl.col(cols).cast(pl.Float64)).to_numpy().T
+        data_omics[modality] = pd.DataFrame(
+            values,
+            index=pd.Index(cols, name="patient_id"),
+            columns=matrix["feature"].cast(pl.String).to_list(),
+        )
+    return (
+        CohortData(
+            patients=patients,
+            time=kept[tcol].cast(pl.Float64).to_numpy(),
+            event=kept[ecol].cast(pl.Float64).to_numpy(),
+            clinical=clin,
+            omics=data_omics,
+        ),
+        excluded,
+    )
+
+
+# --- specifications ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModalitySettings:
+    """Preprocessing and selection of one modality (config ``modelling.preprocessing``)."""
+
+    max_missing: float = 0.2
+    top_k: int | None = 2000
+    variability: Literal["mad", "variance"] = "mad"
+    selection: Literal["univariate", "coxnet", "stability", "none"] = "univariate"
+    select_top_k: int | None = 50
+    select_fdr: float | None = None
+    stability_subsamples: int = 50
+    stability_threshold: float = 0.6
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the config (``modelling.models.<name>`` plus shared settings)."""
+
+    name: str
+    kind: Kind
+    modalities: tuple[str, ...] = ()
+    covariates: tuple[str, ...] = ()
+    settings: Mapping[str, ModalitySettings] = field(default_factory=dict)
+    l1_ratio: float = 0.5
+    n_alphas: int = 30
+    inner_folds: int = 3
+    rsf_trees: int = 200
+    rsf_min_leaf: int = 3
+    gbsa_trees: int = 100
+    gbsa_learning_rate: float = 0.1
+    gbsa_max_depth: int = 3
+    ties: Literal["efron", "breslow"] = "efron"
+
+    def setting(self, modality: str) -> ModalitySettings:
+        """Settings of ``modality`` (defaults when not given)."""
+        return self.settings.get(modality, ModalitySettings())
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _y(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    return Surv.from_arrays(np.asarray(event) > 0, np.asarray(time, dtype=np.float64))
+
+
+def _harrell(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
+    from sksurv.exceptions import NoComparablePairException  # noqa: PLC0415
+
+    if not (event > 0).any():
+        return math.nan
+    try:
+        return float(concordance_index_censored(event > 0, time, risk)[0])
+    except NoComparablePairException:
+        return math.nan
+
+
+def _inner_folds(event: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Stratified (on the event) assignment of training rows to ``k`` inner folds."""
+    rng = np.random.default_rng(seed)
+    fold = np.empty(event.size, dtype=np.int64)
+    for value in (0, 1):
+        rows = np.flatnonzero((event > 0) == bool(value))
+        rows = rows[rng.permutation(rows.size)]
+        fold[rows] = (np.arange(rows.size) + rng.integers(k)) % k
+    return [np.flatnonzero(fold == j) for j in range(k)]
+
+
+def _step_values(functions: Sequence[Any], times: np.ndarray) -> np.ndarray:
+    """Values of sksurv step functions at ``times`` (1 before the first step)."""
+    out = np.empty((len(functions), times.size))
+    for i, fn in enumerate(functions):
+        idx = np.searchsorted(fn.x, times, side="right") - 1
+        values = fn.a * fn.y[np.clip(idx, 0, None)] + fn.b
+        out[i] = np.where(idx < 0, 1.0, values)
+    return out
+
+
+class _Notes:
+    """Warnings of third-party fits, recorded instead of raised."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def run(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
+        for w in caught:
+            text = f"{what}: {w.category.__name__}: {str(w.message).splitlines()[0]}"
+            if text not in self.items:
+                self.items.append(text)
+        return result
+
+
+# --- blocks -----------------------------------------------------------------------------
+
+
+class ModalityBlock:
+    """Filtering, imputation, scaling and selection of one modality, learned on training."""
+
+    def __init__(self, modality: str, settings: ModalitySettings) -> None:
+        self.modality = modality
+        self.settings = settings
+        self.features_: list[str] = []
+        self.selected_: list[str] = []
+        self.medians_ = np.empty(0)
+        self.means_ = np.empty(0)
+        self.scales_ = np.empty(0)
+
+    def _matrix(self, frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
+        values = frame.reindex(columns=list(names)).to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.ascontiguousarray(values)  # one layout whatever pandas' blocks: same bits
+
+    def fit(
+        self, data: CohortData, *, seed: int, l1_ratio: float, inner_folds: int, notes: _Notes
+    ) -> Self:
+        """Learn everything from the patients of ``data`` that have the modality."""
+        s = self.settings
+        frame = data.omics[self.modality]
+        has = data.has_modality(self.modality)
+        time, event = data.time[has], data.event[has]
+        frame = frame.loc[[p for p, ok in zip(data.patients, has, strict=True) if ok]]
+        x = np.ascontiguousarray(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+        names = np.asarray(frame.columns, dtype=object)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are dropped
+            missing = np.isnan(x).mean(axis=0) if x.shape[0] else np.ones(x.shape[1])
+            sd = np.nanstd(x, axis=0)
+            keep = (missing <= s.max_missing) & (sd > 0)
+            x, names = x[:, keep], names[keep]
+            if s.top_k is not None and x.shape[1] > s.top_k:
+                if s.variability == "mad":
+                    med = np.nanmedian(x, axis=0)
+                    spread = np.nanmedian(np.abs(x - med), axis=0)
+                else:
+                    spread = np.nanvar(x, axis=0)
+                top = np.sort(np.argsort(-spread, kind="stable")[: s.top_k])
+                x, names = x[:, top], names[top]
+            medians = np.nanmedian(x, axis=0)
+        x = np.where(np.isnan(x), medians, x)
+        means = x.mean(axis=0)
+        scales = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.ones(x.shape[1])
+        scales = np.where(scales > 0, scales, 1.0)
+        z = (x - means) / scales
+        chosen = self._select(
+            z,
+            time,
+            event,
+            list(names),
+            seed=seed,
+            l1_ratio=l1_ratio,
+            inner_folds=inner_folds,
+            notes=notes,
+        )
+        self.features_ = [str(n) for n in names]
+        self.selected_ = [self.features_[j] for j in chosen]
+        self.medians_, self.means_, self.scales_ = medians[chosen], means[chosen], scales[chosen]
+        return self
+
+    def _select(
+        self,
+        z: np.ndarray,
+        time: np.ndarray,
+        event: np.ndarray,
+        names: list[str],
+        *,
+        seed: int,
+        l1_ratio: float,
+        inner_folds: int,
+        notes: _Notes,
+    ) -> np.ndarray:
+        from survomics.cox import benjamini_hochberg, cox_screen  # noqa: PLC0415
+
+        s = self.settings
+        if z.shape[1] == 0:
+            msg = (
+                f"modality '{self.modality}': no feature passes the missingness and variance "
+                "filters in this training set"
+            )
+            raise ValueError(msg)
+        screen = cox_screen(z, time, event, feature_names=names)
+        p = screen["p_wald"].to_numpy()
+        p = np.where(np.isnan(p), np.inf, p)
+        order = np.argsort(p, kind="stable")
+        if s.selection == "none":
+            return np.arange(z.shape[1])
+        if s.selection == "univariate":
+            if s.select_fdr is not None:
+                q = np.full(p.size, np.inf)
+                ok = np.isfinite(p)
+                q[ok] = benjamini_hochberg(p[ok])
+                chosen = np.flatnonzero(q <= s.select_fdr)
+            else:
+                chosen = order[: s.select_top_k or z.shape[1]]
+        elif s.selection == "stability":
+            from survomics.model.select import stability_selection  # noqa: PLC0415
+
+            table = notes.run(
+                f"{self.modality} stability selection",
+                stability_selection,
+                z,
+                time,
+                event,
+                feature_names=names,
+                l1_ratio=l1_ratio,
+                n_subsamples=s.stability_subsamples,
+                threshold=s.stability_threshold,
+                seed=seed,
+            )
+            chosen = np.flatnonzero(table["selected"].to_numpy())
+        else:  # coxnet
+            net = _TunedCoxnet(l1_ratio=l1_ratio, n_alphas=30, inner_folds=inner_folds)
+            net.fit(z, time, event, seed=seed, notes=notes, what=f"{self.modality} coxnet")
+            chosen = np.flatnonzero(net.coef() != 0)
+        if chosen.size == 0:
+            notes.items.append(
+                f"{self.modality}: selection '{s.selection}' chose nothing; kept the best "
+                f"feature by univariate p ({names[order[0]]})"
+            )
+            chosen = order[:1]
+        return np.sort(chosen)
+
+    def transform(self, data: CohortData) -> tuple[np.ndarray, np.ndarray]:
+        """Standardised selected features of every patient of ``data``, and who has them.
+
+        Patients without the modality get 0 (the training mean) in every column.
+        """
+        frame = data.omics.get(self.modality, pd.DataFrame())
+        x = self._matrix(frame.reindex(index=list(data.patients)), self.selected_)
+        has = data.has_modality(self.modality) if self.modality in data.omics else None
+        present = np.zeros(len(data.patients), dtype=bool) if has is None else has
+        x = np.where(np.isnan(x), self.medians_, x)
+        z = (x - self.means_) / self.scales_
+        z[~present] = 0.0
+        return z, present
+
+
+class ClinicalBlock:
+    """The clinical covariates as a numeric design, learned on training patients."""
+
+    def __init__(self, covariates: Sequence[str]) -> None:
+        self.covariates = list(covariates)
+        self.numeric_: dict[str, float] = {}
+        self.levels_: dict[str, list[str]] = {}
+        self.modes_: dict[str, str] = {}
+        self.columns_: list[str] = []
+
+    def fit(self, data: CohortData) -> Self:
+        """Medians of numeric covariates, levels and modes of categorical ones."""
+        for c in self.covariates:
+            col = data.clinical[c]
+            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+                self.numeric_[c] = float(np.nanmedian(values)) if np.isfinite(values).any() else 0
+                self.columns_.append(c)
+            else:
+                text = col.dropna().astype(str)
+                levels = sorted(text.unique())
+                if not levels:
+                    msg = f"clinical covariate '{c}' has no value among the training patients"
+                    raise ValueError(msg)
+                self.levels_[c] = levels
+                self.modes_[c] = str(text.value_counts().sort_index().idxmax())
+                self.columns_ += [f"{c}={lv}" for lv in levels[1:]]
+        return self
+
+    def transform(self, data: CohortData) -> np.ndarray:
+        """Design matrix (patients x columns)."""
+        parts = []
+        for c in self.covariates:
+            col = data.clinical[c]
+            if c in self.numeric_:
+                v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+                parts.append(np.where(np.isnan(v), self.numeric_[c], v)[:, None])
+            else:
+                text = col.astype(object).where(col.notna(), self.modes_[c]).astype(str)
+                parts.append(
+                    np.column_stack([(text == lv).to_numpy(float) for lv in self.levels_[c][1:]])
+                    if len(self.levels_[c]) > 1
+                    else np.empty((len(col), 0))
+                )
+        return np.hstack(parts) if parts else np.empty((len(data.patients), 0))
+
+
+class _TunedCoxnet:
+    """Elastic-net Cox with its penalty chosen by inner stratified CV (Harrell's C)."""
+
+    def __init__(
+        self,
+        *,
+        l1_ratio: float,
+        n_alphas: int,
+        inner_folds: int,
+        penalty_factor: np.ndarray | None = None,
+    ) -> None:
+        self.l1_ratio = l1_ratio
+        self.n_alphas = n_alphas
+        self.inner_folds = inner_folds
+        self.penalty_factor = penalty_factor
+        self.alpha_ = math.nan
+        self.model_: CoxnetSurvivalAnalysis | None = None
+
+    def _new(self, alphas: np.ndarray | None) -> CoxnetSurvivalAnalysis:
+        return CoxnetSurvivalAnalysis(
+            l1_ratio=self.l1_ratio,
+            n_alphas=self.n_alphas,
+            alphas=alphas,
+            penalty_factor=self.penalty_factor,
+            fit_baseline_model=True,
+            max_iter=100_000,
+        )
+
+    def _fit_path(
+        self, x: np.ndarray, y: np.ndarray, alphas: np.ndarray | None, *, notes: _Notes,
+        what: str,
+    ) -> CoxnetSurvivalAnalysis:  # fmt: skip
+        """Fit the path, truncating it where the coordinate descent overflows.
+
+        glmnet stops a Cox path early when the smallest penalties overfit (p >> n);
+        scikit-survival raises instead.  The path is then cut to its larger penalties
+        (first by 1/4 of its length at a time) and the cut is recorded in the notes.
+        """
+        if alphas is None:
+            first = self._new(None)
+            try:
+                return notes.run(what, first.fit, x, y)
+            except ArithmeticError:
+                # recover the automatic grid: a one-penalty fit at the largest value is safe
+                probe = self._new(None)
+                probe.set_params(n_alphas=1)
+                alpha_max = float(notes.run(what, probe.fit, x, y).alphas_[0])
+                ratio = 1e-4 if x.shape[0] > x.shape[1] else 1e-2
+                alphas = alpha_max * np.logspace(0, np.log10(ratio), self.n_alphas)
+        keep = alphas.size
+        while True:
+            try:
+                return notes.run(what, self._new(alphas[:keep]).fit, x, y)
+            except ArithmeticError:
+                if keep <= 1:
+                    raise
+                keep = max(1, (keep * 3) // 4)
+                text = (
+                    f"{what}: elastic-net path overflowed at small penalties; "
+                    "path truncated to its larger penalties (as glmnet stops early)"
+                )
+                if text not in notes.items:
+                    notes.items.append(text)
+
+    def fit(
+        self, x: np.ndarray, time: np.ndarray, event: np.ndarray, *, seed: int, notes: _Notes,
+        what: str,
+    ) -> Self:  # fmt: skip
+        """Path on all rows, inner-CV choice of the penalty, refit."""
+        y = _y(time, event)
+        path = self._fit_path(x, y, None, notes=notes, what=what)
+        alphas = np.asarray(path.alphas_)
+        scores = np.zeros(alphas.size)
+        for held in _inner_folds(event, self.inner_folds, seed):
+            train = np.setdiff1d(np.arange(event.size), held)
+            if not (event[train] > 0).any() or not (event[held] > 0).any():
+                continue
+            inner = self._fit_path(x[train], y[train], alphas, notes=notes, what=what)
+            # penalties the inner path could not reach are not eligible
+            scores[len(inner.alphas_) :] = -np.inf
+            for j, a in enumerate(inner.alphas_):
+                risk = inner.predict(x[held], alpha=a)
+                c = _harrell(time[held], event[held], risk)
+                scores[j] += 0.0 if math.isnan(c) else c
+        best = int(np.flatnonzero(scores == scores.max())[0])  # alphas decrease: first = largest
+        self.alpha_ = float(alphas[best])
+        self.model_ = path
+        return self
+
+    def coef(self) -> np.ndarray:
+        """Coefficients at the chosen penalty."""
+        assert self.model_ is not None
+        j = int(np.argmin(np.abs(self.model_.alphas_ - self.alpha_)))
+        return np.asarray(self.model_.coef_)[:, j]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Linear predictor at the chosen penalty."""
+        assert self.model_ is not None
+        return np.asarray(self.model_.predict(x, alpha=self.alpha_), dtype=np.float64)
+
+    def survival(self, x: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Predicted survival at ``times``."""
+        assert self.model_ is not None
+        return _step_values(self.model_.predict_survival_function(x, alpha=self.alpha_), times)
+
+
+# --- models -----------------------------------------------------------------------------
+
+
+class SurvivalModel:
+    """One model's whole fitted pipeline (blocks, tuning, estimator); picklable.
+
+    Use :func:`build_model`, then :meth:`fit` on training patients.
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.blocks: dict[str, ModalityBlock] = {}
+        self.clinical: ClinicalBlock | None = None
+        self.estimator: Any = None
+        self.base: dict[str, tuple[ModalityBlock, _TunedCoxnet]] = {}
+        self.stack_center = np.empty(0)
+        self.stack_scale = np.empty(0)
+        self.notes: list[str] = []
+        self.seed = 0
+
+    # patients and designs
+
+    def eligible(self, data: CohortData) -> np.ndarray:
+        """Patients this model can score."""
+        if not self.spec.modalities:
+            return np.ones(len(data.patients), dtype=bool)
+        has = [
+            data.has_modality(m) if m in data.omics else np.zeros(len(data.patients), bool)
+            for m in self.spec.modalities
+        ]
+        if self.spec.kind in ("early_fusion", "late_fusion"):
+            return np.logical_or.reduce(has)
+        return np.logical_and.reduce(has)
+
+    def _design(self, data: CohortData) -> np.ndarray:
+        parts = [self.blocks[m].transform(data)[0] for m in self.spec.modalities]
+        if self.clinical is not None:
+            parts.append(self.clinical.transform(data))
+        return np.hstack(parts)
+
+    def _design_names(self) -> list[tuple[str, str]]:
+        names = [(m, f) for m in self.spec.modalities for f in self.blocks[m].selected_]
+        if self.clinical is not None:
+            names += [(CLINICAL, c) for c in self.clinical.columns_]
+        return names
+
+    # fit
+
+    def fit(self, data: CohortData, *, seed: int) -> Self:
+        """Fit on the eligible patients of ``data`` (its training patients)."""
+        spec = self.spec
+        self.seed = int(seed)
+        data = data.subset(
+            [p for p, ok in zip(data.patients, self.eligible(data), strict=True) if ok]
+        )
+        notes = _Notes()
+        if spec.covariates:
+            self.clinical = ClinicalBlock(spec.covariates).fit(data)
+        if spec.kind == "late_fusion":
+            self._fit_late(data, notes)
+        else:
+            for m in spec.modalities:
+                self.blocks[m] = ModalityBlock(m, spec.setting(m)).fit(
+                    data,
+                    seed=self.seed,
+                    l1_ratio=spec.l1_ratio,
+                    inner_folds=spec.inner_folds,
+                    notes=notes,
+                )
+            x, y = self._design(data), _y(data.time, data.event)
+            if spec.kind == "clinical":
+                self.estimator = notes.run(
+                    "cox", CoxPHSurvivalAnalysis(ties=spec.ties, n_iter=200, tol=1e-12).fit, x, y
+                )
+            elif spec.kind in ("coxnet", "early_fusion"):
+                factor = None
+                if self.clinical is not None and self.clinical.columns_:
+                    factor = np.ones(x.shape[1])
+                    factor[-len(self.clinical.columns_) :] = 0.0  # clinical unpenalized
+                self.estimator = _TunedCoxnet(
+                    l1_ratio=spec.l1_ratio,
+                    n_alphas=spec.n_alphas,
+                    inner_folds=spec.inner_folds,
+                    penalty_factor=factor,
+                ).fit(x, data.time, data.event, seed=self.seed, notes=notes, what=spec.kind)
+            elif spec.kind == "rsf":
+                from sksurv.ensemble import RandomSurvivalForest  # noqa: PLC0415 - 0.4 s import
+
+                self.estimator = notes.run(
+                    "rsf",
+                    RandomSurvivalForest(
+                        n_estimators=spec.rsf_trees,
+                        min_samples_leaf=spec.rsf_min_leaf,
+                        max_features="sqrt",
+                        random_state=self.seed % (2**32),
+                        n_jobs=1,
+                    ).fit,
+                    x,
+                    y,
+                )
+            else:  # gbsa
+                from sksurv.ensemble import GradientBoostingSurvivalAnalysis  # noqa: PLC0415
+
+                self.estimator = notes.run(
+                    "gbsa",
+                    GradientBoostingSurvivalAnalysis(
+                        loss="coxph",
+                        n_estimators=spec.gbsa_trees,
+                        learning_rate=spec.gbsa_learning_rate,
+                        max_depth=spec.gbsa_max_depth,
+                        random_state=self.seed % (2**32),
+                    ).fit,
+                    x,
+                    y,
+                )
+        self.notes = notes.items
+        return self
+
+    def _base_fit(
+        self, modality: str, data: CohortData, notes: _Notes
+    ) -> tuple[ModalityBlock, _TunedCoxnet]:
+        spec = self.spec
+        sub = data.subset(
+            [p for p, ok in zip(data.patients, data.has_modality(modality), strict=True) if ok]
+        )
+        block = ModalityBlock(modality, spec.setting(modality)).fit(
+            sub, seed=self.seed, l1_ratio=spec.l1_ratio, inner_folds=spec.inner_folds, notes=notes
+        )
+        net = _TunedCoxnet(
+            l1_ratio=spec.l1_ratio, n_alphas=spec.n_alphas, inner_folds=spec.inner_folds
+        )
+        net.fit(
+            block.transform(sub)[0],
+            sub.time,
+            sub.event,
+            seed=self.seed,
+            notes=notes,
+            what=f"{modality} base coxnet",
+        )
+        return block, net
+
+    def _base_scores(self, data: CohortData) -> np.ndarray:
+        cols = []
+        for m in self.spec.modalities:
+            block, net = self.base[m]
+            z, present = block.transform(data)
+            cols.append(np.where(present, net.predict(z), np.nan))
+        return np.column_stack(cols)
+
+    def _fit_late(self, data: CohortData, notes: _Notes) -> None:
+        """Out-of-fold base scores on the training set, then a Cox model on them."""
+        n = len(data.patients)
+        oof = np.full((n, len(self.spec.modalities)), np.nan)
+        for held in _inner_folds(data.event, self.spec.inner_folds, self.seed + 1):
+            train = np.setdiff1d(np.arange(n), held)
+            inner = SurvivalModel(self.spec)
+            inner.seed = self.seed
+            inner_train = data.subset([data.patients[i] for i in train])
+            inner.base = {m: inner._base_fit(m, inner_train, notes) for m in self.spec.modalities}
+            oof[held] = inner._base_scores(data.subset([data.patients[i] for i in held]))
+        self.stack_center = np.nanmean(oof, axis=0)
+        scale = np.nanstd(oof, axis=0, ddof=1)
+        self.stack_scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        self.base = {m: self._base_fit(m, data, notes) for m in self.spec.modalities}
+        x = self._stacked(oof, data)
+        self.estimator = notes.run(
+            "stacked cox",
+            CoxPHSurvivalAnalysis(ties=self.spec.ties, n_iter=200, tol=1e-12).fit,
+            x,
+            _y(data.time, data.event),
+        )
+
+    def _stacked(self, scores: np.ndarray, data: CohortData) -> np.ndarray:
+        z = (scores - self.stack_center) / self.stack_scale
+        z = np.where(np.isnan(z), 0.0, z)  # a missing modality: its training mean
+        if self.clinical is not None:
+            z = np.hstack([z, self.clinical.transform(data)])
+        return z
+
+    # predict
+
+    def _x(self, data: CohortData) -> np.ndarray:
+        if self.spec.kind == "late_fusion":
+            return self._stacked(self._base_scores(data), data)
+        return self._design(data)
+
+    def predict_risk(self, data: CohortData) -> np.ndarray:
+        """Risk score per patient (higher = higher risk; NaN where not eligible)."""
+        out = np.full(len(data.patients), np.nan)
+        ok = self.eligible(data)
+        if ok.any():
+            sub = data.subset([p for p, e in zip(data.patients, ok, strict=True) if e])
+            out[ok] = np.asarray(self.estimator.predict(self._x(sub)), dtype=np.float64)
+        return out
+
+    def predict_survival(self, data: CohortData, times: np.ndarray) -> np.ndarray:
+        """Predicted survival probabilities at ``times`` (rows: patients; NaN if ineligible)."""
+        times = np.asarray(times, dtype=np.float64)
+        out = np.full((len(data.patients), times.size), np.nan)
+        ok = self.eligible(data)
+        if ok.any():
+            sub = data.subset([p for p, e in zip(data.patients, ok, strict=True) if e])
+            x = self._x(sub)
+            if isinstance(self.estimator, _TunedCoxnet):
+                out[ok] = self.estimator.survival(x, times)
+            else:
+                out[ok] = _step_values(self.estimator.predict_survival_function(x), times)
+        return out
+
+    def selected_features(self) -> pl.DataFrame:
+        """Features the fitted model uses: ``modality, feature, coef`` (standardised scale).
+
+        ``coef`` is NaN for forests and boosting; for late fusion the base models'
+        non-zero coefficients are listed (``modality`` = the base modality).
+        """
+        rows: list[tuple[str, str, float]] = []
+        if self.spec.kind == "late_fusion":
+            for m, (block, net) in self.base.items():
+                coef = net.coef()
+                rows += [
+                    (m, f, float(c)) for f, c in zip(block.selected_, coef, strict=True) if c != 0
+                ]
+        elif self.spec.kind in ("clinical", "coxnet", "early_fusion"):
+            coef = (
+                self.estimator.coef()
+                if isinstance(self.estimator, _TunedCoxnet)
+                else np.asarray(self.estimator.coef_)
+            )
+            rows = [
+                (m, f, float(c))
+                for (m, f), c in zip(self._design_names(), coef, strict=True)
+                if c != 0 or m == CLINICAL
+            ]
+        else:
+            rows = [(m, f, math.nan) for m, f in self._design_names()]
+        return pl.DataFrame(
+            rows,
+            schema={"modality": pl.String, "feature": pl.String, "coef": pl.Float64},
+            orient="row",
+        )
+
+    def feature_names_in(self) -> dict[str, list[str]]:
+        """Per modality, the features the model reads from a cohort (its selected ones)."""
+        if self.spec.kind == "late_fusion":
+            return {m: list(block.selected_) for m, (block, _) in self.base.items()}
+        return {m: list(b.selected_) for m, b in self.blocks.items()}
+
+
+def build_model(spec: ModelSpec) -> SurvivalModel:
+    """An unfitted model of ``spec``."""
+    if spec.kind not in ("clinical", "coxnet", "rsf", "gbsa", "early_fusion", "late_fusion"):
+        msg = f"unknown model kind {spec.kind!r}"
+        raise ValueError(msg)
+    if spec.kind == "clinical" and not spec.covariates:
+        msg = f"model '{spec.name}': the clinical model needs covariates"
+        raise ValueError(msg)
+    if spec.kind != "clinical" and not spec.modalities:
+        msg = f"model '{spec.name}' ({spec.kind}) needs at least one modality"
+        raise ValueError(msg)
+    return SurvivalModel(spec)
+
+
+# --- cross-validation -------------------------------------------------------------------
+
+
+def fold_seed(seed: int, repeat: int, fold: int) -> int:
+    """The seed of one outer split, derived from the config seed only."""
+    return int(np.random.SeedSequence([seed, repeat, fold]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    """Outputs of one (model, outer split)."""
+
+    predictions: pl.DataFrame
+    selected: pl.DataFrame
+    excluded: pl.DataFrame
+    notes: list[str]
+
+
+def run_fold(
+    spec: ModelSpec,
+    data: CohortData,
+    *,
+    train: Sequence[str],
+    test: Sequence[str],
+    times: np.ndarray,
+    seed: int,
+) -> FoldResult:
+    """Fit on ``train``, predict ``test``: risk and survival at ``times`` per test patient."""
+    overlap = set(train) & set(test)
+    if overlap:
+        msg = f"{len(overlap)} patients are in both the training and the test set"
+        raise ValueError(msg)
+    model = build_model(spec).fit(data.subset(list(train)), seed=seed)
+    held = data.subset(list(test))
+    ok = model.eligible(held)
+    ids = [p for p, e in zip(held.patients, ok, strict=True) if e]
+    part = held.subset(ids)
+    risk = model.predict_risk(part)
+    survival = model.predict_survival(part, times)
+    predictions = pl.DataFrame(
+        {
+            "patient_id": ids,
+            "risk": risk,
+            **{f"s_{t:g}": survival[:, j] for j, t in enumerate(times)},
+        },
+        schema={"patient_id": pl.String, "risk": pl.Float64}
+        | {f"s_{t:g}": pl.Float64 for t in times},
+    )
+    missing = list(spec.modalities)
+    excluded = pl.DataFrame(
+        {
+            "patient_id": [p for p, e in zip(held.patients, ok, strict=True) if not e],
+            "reason": f"lacks_modality_{'_or_'.join(missing)}" if missing else "not_eligible",
+        },
+        schema={"patient_id": pl.String, "reason": pl.String},
+    )
+    return FoldResult(predictions, model.selected_features(), excluded, model.notes)
+
+
+def cross_validate(
+    spec: ModelSpec, data: CohortData, splits: pl.DataFrame, *, times: np.ndarray, seed: int
+) -> pl.DataFrame:
+    """Out-of-fold predictions over every split of ``splits`` (``outer_splits`` layout)."""
+    from survomics.model.splits import fold_patients  # noqa: PLC0415
+
+    frames = []
+    for repeat, fold in splits.select("repeat", "fold").unique().sort("repeat", "fold").iter_rows():
+        train, test = fold_patients(splits, repeat=repeat, fold=fold)
+        result = run_fold(
+            spec, data, train=train, test=test, times=times, seed=fold_seed(seed, repeat, fold)
+        )
+        frames.append(
+            result.predictions.select(
+                pl.lit(repeat, pl.Int32).alias("repeat"),
+                pl.lit(fold, pl.Int32).alias("fold"),
+                pl.all(),
+            )
+        )
+    return pl.concat(frames)
+
+
+# --- persistence ------------------------------------------------------------------------
+
+PINNED = ("numpy", "scikit-learn", "scikit-survival")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_model(
+    model: SurvivalModel,
+    path: Path,
+    *,
+    spec: ModelSpec,
+    config_hash: str,
+    training_patients: Sequence[str],
+    extra: Mapping[str, Any],
+) -> None:
+    """Write ``model`` (joblib) and its JSON sidecar ``path.with_suffix('.json')``."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        joblib.dump(model, tmp, compress=3)
+    selected = model.selected_features()
+    sidecar = {
+        "model": spec.name,
+        "kind": spec.kind,
+        "modalities": list(spec.modalities),
+        "covariates": list(spec.covariates),
+        "features": model.feature_names_in(),
+        "coefficients": [
+            {"modality": m, "feature": f, "coef": None if math.isnan(c) else c}
+            for m, f, c in selected.iter_rows()
+        ],
+        "penalty": getattr(model.estimator, "alpha_", None),
+        "seed": model.seed,
+        "notes": model.notes,
+        "config_hash": config_hash,
+        "training_patients": len(training_patients),
+        "versions": {name: version(name) for name in (*PINNED, "survomics")},
+        "joblib_sha256": _sha256(path),
+        **dict(extra),
+    }
+    with atomic_path(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(sidecar, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+
+
+def load_model(path: Path) -> SurvivalModel:
+    """Load a frozen model, refusing a changed file or other library versions."""
+    path = Path(path)
+    sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    if _sha256(path) != sidecar["joblib_sha256"]:
+        raise InputError(
+            str(path),
+            "the model file does not match the SHA-256 in its sidecar",
+            fix="refit the model (rerun the final_model rule); do not edit model files",
+        )
+    for name in PINNED:
+        if version(name) != sidecar["versions"][name]:
+            raise InputError(
+                str(path),
+                f"saved with {name} {sidecar['versions'][name]}, running {version(name)}",
+                fix=f"install {name}=={sidecar['versions'][name]} or refit the model",
+            )
+    model: SurvivalModel = joblib.load(path)
+    return model
+
+
+def align_for_scoring(model: SurvivalModel, data: CohortData) -> tuple[CohortData, pl.DataFrame]:
+    """Align another cohort to the model's features by name, reporting what is missing.
+
+    Missing features take the training median (the model's imputation); the report has
+    one row (``modality, feature, status``) per feature the model uses but the cohort
+    lacks.
+    """
+    rows = []
+    omics = dict(data.omics)
+    for modality, names in model.feature_names_in().items():
+        frame = omics.get(modality)
+        present = set() if frame is None else set(frame.columns)
+        rows += [(modality, f, "missing_in_test") for f in names if f not in present]
+        if frame is not None:
+            omics[modality] = frame.reindex(columns=names)
+    report = pl.DataFrame(
+        rows,
+        schema={"modality": pl.String, "feature": pl.String, "status": pl.String},
+        orient="row",
+    )
+    aligned = CohortData(data.patients, data.time, data.event, data.clinical, omics)
+    return aligned, report
