@@ -193,13 +193,20 @@ def main() -> None:
         print("Rscript not found: the R coxph.fit loop is skipped. Install R with "
               "`apt-get install r-base-core r-cran-survival` (Debian) to compare.")  # fmt: skip
     main_ratios = run(args.features, args.patients, args.subset, covariates=0, r_loop=not args.no_r)
+    adjusted: dict[str, float] = {}
     if not args.quick:
         run(
             args.features, 10 * args.patients, max(10, args.subset // 5), covariates=0, r_loop=False
         )
-        run(args.features, args.patients, args.subset, covariates=3, r_loop=not args.no_r)
+        adjusted = run(
+            args.features, args.patients, args.subset, covariates=3, r_loop=not args.no_r
+        )
     memory = main_ratios.pop("peak_memory_x_matrix")
     parts = [f"{k}/survomics={v:,.1f}x" for k, v in main_ratios.items()]
+    if adjusted:
+        adjusted_memory = adjusted.pop("peak_memory_x_matrix")
+        parts += [f"{k}/survomics[+3 covariates]={v:,.1f}x" for k, v in adjusted.items()]
+        parts.append(f"peak_memory[+3 covariates]={adjusted_memory:.2f}x_matrix")
     print("\nratios: " + " ".join([*parts, f"peak_memory={memory:.2f}x_matrix"]))
 
 

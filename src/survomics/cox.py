@@ -90,7 +90,7 @@ never changes another feature's numbers.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -1282,8 +1282,46 @@ def _available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _feature_blocks(
+    X: np.ndarray, keep: np.ndarray, *, width: int | None = None
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Blocks of columns of ``X``, each as a C-ordered float64 features x kept-samples array.
+
+    Yields ``(columns, block)`` pairs. A float64 matrix stored features x samples (the
+    transpose of ``X`` is C-ordered, as for a Parquet modality read column-wise) with
+    every sample kept is used as it is;
+    otherwise blocks of ``width`` columns (default: about :data:`MEMORY_BUDGET` bytes)
+    are copied one at a time, so the memory added to the input stays bounded whatever
+    the number of features.
+    """
+    if X.dtype.kind not in "biuf":
+        msg = f"X must be numeric, got dtype {X.dtype}"
+        raise ValueError(msg)
+    n, p = X.shape
+    rows = None if keep.all() else np.flatnonzero(keep)
+    if rows is None and X.dtype == np.float64 and X.T.flags.c_contiguous:
+        if np.isinf(X).any():
+            msg = "X has infinite values; use NaN for missing values"
+            raise ValueError(msg)
+        yield slice(0, p), X.T
+        return
+    n_kept = n if rows is None else rows.size
+    if width is None:
+        width = MEMORY_BUDGET // (8 * max(n_kept, 1))
+    width = max(1, width)
+    for start in range(0, max(p, 1), width):  # one (empty) block when p = 0
+        cols = slice(start, min(p, start + width))
+        block = X.T[cols] if rows is None else X.T[cols][:, rows]  # one copy at most
+        xt = np.ascontiguousarray(block, dtype=np.float64)
+        if np.isinf(xt).any():
+            msg = "X has infinite values; use NaN for missing values"
+            raise ValueError(msg)
+        yield cols, xt
+
+
 def _screen_compiled(
     X: np.ndarray,
+    keep: np.ndarray,
     time: np.ndarray,
     event: np.ndarray,
     *,
@@ -1291,11 +1329,16 @@ def _screen_compiled(
     ties: str,
     names: Sequence[str],
     max_iter: int,
+    block_size: int | None,
 ) -> pl.DataFrame:
     """Univariate models through the compiled kernel, with the same status rules."""
     from survomics._cox_kernel import fit_sorted  # noqa: PLC0415 - compiles on first use
 
-    fit = fit_sorted(X, time, event, strata=strata, ties=ties, max_iter=max_iter)
+    parts = [
+        fit_sorted(xt.T, time, event, strata=strata, ties=ties, max_iter=max_iter)
+        for _, xt in _feature_blocks(X, keep, width=block_size)
+    ]
+    fit = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     beta, info, sd = fit["beta"], fit["info"], fit["sd"]
     count, ev, mean = fit["n"], fit["events"], fit["mean"]
     with np.errstate(all="ignore"):
@@ -1333,6 +1376,7 @@ def _screen_compiled(
 
 def _screen_compiled_adjusted(
     X: np.ndarray,
+    keep: np.ndarray,
     time: np.ndarray,
     event: np.ndarray,
     cov: np.ndarray,
@@ -1341,6 +1385,7 @@ def _screen_compiled_adjusted(
     ties: str,
     names: Sequence[str],
     max_iter: int,
+    block_size: int | None,
 ) -> pl.DataFrame:
     """Covariate-adjusted models through the compiled kernel, with the same status rules."""
     from survomics._cox_kernel import sort_layout  # noqa: PLC0415 - compiles on first use
@@ -1368,14 +1413,14 @@ def _screen_compiled_adjusted(
         )  # fmt: skip
     else:
         gamma, null_status, null_ll = np.zeros(zt.shape[0]), _OK, np.nan
-    xt = np.asarray(X, dtype=np.float64).T
-    if not xt.flags.c_contiguous:
-        xt = np.ascontiguousarray(xt)
-    res = fit_adjusted(
-        xt, order, zt, sorted_event, group_start, event_end, stratum_start, efron, max_iter,
-        ADJUSTED_STEP_TOLERANCE, STALL_TOLERANCE, MONOTONE_INFO_RATIO, SINGULAR_RATIO,
-        gamma, null_status, null_ll,
-    )  # fmt: skip
+    res = np.vstack([
+        fit_adjusted(
+            xt, order, zt, sorted_event, group_start, event_end, stratum_start, efron,
+            max_iter, ADJUSTED_STEP_TOLERANCE, STALL_TOLERANCE, MONOTONE_INFO_RATIO,
+            SINGULAR_RATIO, gamma, null_status, null_ll,
+        )
+        for _, xt in _feature_blocks(X, keep, width=block_size)
+    ])  # fmt: skip
     count, ev, sd = res[:, 0].astype(np.int64), res[:, 1].astype(np.int64), res[:, 2]
     st = res[:, 9].astype(np.int64)
     with np.errstate(all="ignore"):
@@ -1442,7 +1487,10 @@ def cox_screen(
         Names for the ``feature`` column; default ``"0"``, ``"1"``, ...
     block_size
         Features fitted together; default chosen so that the working arrays of the
-        blocks in flight take about :data:`MEMORY_BUDGET` (64 MiB).
+        blocks in flight take about :data:`MEMORY_BUDGET` (64 MiB). The compiled engine
+        copies blocks of this many columns (unless ``X`` is float64 stored features x
+        samples with every sample usable, which it reads in place), so its memory
+        beyond the input is one block and the result whatever the number of features.
     max_iter
         Maximum number of Newton-Raphson iterations per feature.
     n_threads
@@ -1502,10 +1550,10 @@ def cox_screen(
         if (time[keep] < 0).any() or not np.isin(event[keep], (0.0, 1.0)).all():
             msg = "time must be finite and non-negative; event must be 0 or 1"
             raise ValueError(msg)
-        xk = X if keep.all() else X[keep]
         return _screen_compiled(
-            np.asarray(xk, dtype=np.float64), time[keep], event[keep],
+            X, keep, time[keep], event[keep],
             strata=codes[keep], ties=ties, names=names, max_iter=max_iter,
+            block_size=block_size,
         )  # fmt: skip
     if cov is not None:
         keep &= ~np.isnan(cov).any(axis=1)
@@ -1518,10 +1566,10 @@ def cox_screen(
     if cov is not None:
         cov = _standardise_covariates(cov, keep)
     if cov is not None and engine == "auto":
-        xk = X if keep.all() else X[keep]
         return _screen_compiled_adjusted(
-            np.asarray(xk, dtype=np.float64), time[keep], event[keep], cov[keep],
+            X, keep, time[keep], event[keep], cov[keep],
             strata=codes[keep], ties=ties, names=names, max_iter=max_iter,
+            block_size=block_size,
         )  # fmt: skip
     layout = _build_layout(time, event, codes, keep, cov, efron=ties == "efron")
 
