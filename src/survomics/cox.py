@@ -1299,16 +1299,18 @@ def _feature_blocks(
         raise ValueError(msg)
     n, p = X.shape
     rows = None if keep.all() else np.flatnonzero(keep)
-    if rows is None and X.dtype == np.float64 and X.T.flags.c_contiguous:
-        if np.isinf(X).any():
-            msg = "X has infinite values; use NaN for missing values"
-            raise ValueError(msg)
-        yield slice(0, p), X.T
-        return
     n_kept = n if rows is None else rows.size
     if width is None:
         width = MEMORY_BUDGET // (8 * max(n_kept, 1))
     width = max(1, width)
+    if rows is None and X.dtype == np.float64 and X.T.flags.c_contiguous:
+        chunk = max(1, 2**22 // max(n, 1))  # the check's temporaries stay below 4 MiB
+        for start in range(0, p, chunk):
+            if np.isinf(X.T[start : start + chunk]).any():
+                msg = "X has infinite values; use NaN for missing values"
+                raise ValueError(msg)
+        yield slice(0, p), X.T
+        return
     for start in range(0, max(p, 1), width):  # one (empty) block when p = 0
         cols = slice(start, min(p, start + width))
         block = X.T[cols] if rows is None else X.T[cols][:, rows]  # one copy at most
