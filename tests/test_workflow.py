@@ -377,3 +377,29 @@ def test_external_validation_scores_a_frozen_model(tmp_path: Path) -> None:
     values = curves.drop("patient_id").to_numpy()
     assert ((values >= 0) & (values <= 1)).all()
     assert (np.diff(values, axis=1) <= 1e-12).all()  # survival curves never increase
+
+
+RUN_METADATA = ("logs", "benchmarks")
+"""Result folders that are run metadata (they hold timings and paths): not compared."""
+
+
+def _result_files(results: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(results)): path.read_bytes()
+        for path in sorted(results.rglob("*"))
+        if path.is_file() and path.relative_to(results).parts[0] not in RUN_METADATA
+    }
+
+
+def test_rerun_on_one_core_is_byte_identical(run: Path, tmp_path: Path) -> None:
+    """A second clean run, on 1 core instead of 2, gives byte-identical results: Parquet,
+    TSV, JSON, joblib models, SVG, HTML; everything but logs and benchmark timings."""
+    workdir = make_project(tmp_path / "again")
+    proc = snakemake(workdir, "--configfile", "config/config.yaml", str(SMALL), "--cores", "1")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    first = _result_files(run.parent)
+    second = _result_files(workdir / "results")
+    assert first.keys() == second.keys()
+    differing = sorted(name for name in first if first[name] != second[name])
+    assert not differing, f"{len(differing)} files differ: {differing[:20]}"
+    assert any(name.endswith(".joblib") for name in first)
