@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -403,3 +404,75 @@ def test_rerun_on_one_core_is_byte_identical(run: Path, tmp_path: Path) -> None:
     differing = sorted(name for name in first if first[name] != second[name])
     assert not differing, f"{len(differing)} files differ: {differing[:20]}"
     assert any(name.endswith(".joblib") for name in first)
+
+
+def _add_cohort(workdir: Path, name: str) -> None:
+    """Declare cohort ``name`` in the sheet: a copy of ACC's clinical and expression files."""
+    folder = workdir / "data" / name
+    folder.mkdir()
+    for file in ("clinical_patient.tsv", "expression_rsem_normalized.tsv"):
+        shutil.copy(workdir / "data" / "tcga_acc" / file, folder / file)
+    sheet = workdir / "config" / "cohorts.tsv"
+    lines = sheet.read_text().splitlines()
+    extra = [
+        line.replace("tcga_acc", name, 1).replace("data/tcga_acc/", f"data/{name}/")
+        for line in lines[1:]
+        if line.startswith(("tcga_acc\tclinical\t", "tcga_acc\texpression\t"))
+    ]
+    sheet.write_text("\n".join([*lines, *extra]) + "\n")
+
+
+def _planned_cohorts(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """Jobs per cohort in a dry run's job list (from each job's ``wildcards:`` line)."""
+    counts: dict[str, int] = {}
+    for raw in (proc.stdout + proc.stderr).splitlines():
+        line = raw.strip()
+        if line.startswith("wildcards:"):
+            for item in line.removeprefix("wildcards:").split(","):
+                key, _, value = item.strip().partition("=")
+                if key == "cohort":
+                    counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def test_incremental_cohorts_and_the_lock(tmp_path: Path) -> None:
+    """Core facilities' routine: adding a cohort schedules only its jobs; changing one
+    cohort's file reruns only that cohort's jobs; a second concurrent run is refused."""
+    workdir = make_project(tmp_path / "incremental")
+    _add_cohort(workdir, "acc_b")
+    args = ("--configfile", "config/config.yaml", str(NO_MODELS))
+    proc = snakemake(workdir, *args)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert "Nothing to be done" in snakemake(workdir, *args, "--dry-run").stdout
+
+    _add_cohort(workdir, "acc_c")
+    planned = _planned_cohorts(snakemake(workdir, *args, "--dry-run"))
+    assert set(planned) == {"acc_c"}, planned
+
+    clinical = workdir / "data" / "acc_b" / "clinical_patient.tsv"
+    text = clinical.read_text().splitlines()
+    clinical.write_text("\n".join(text[:-1]) + "\n")  # one patient fewer in acc_b
+    planned = _planned_cohorts(snakemake(workdir, *args, "--dry-run"))
+    assert set(planned) == {"acc_b", "acc_c"}, planned  # acc_c is still new; never tcga_acc
+
+    # A run in progress holds the lock: a second one is refused with Snakemake's message.
+    first = subprocess.Popen(
+        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "1", *args],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")},
+    )
+    try:
+        locks = workdir / ".snakemake" / "locks"
+        for _ in range(600):
+            if locks.is_dir() and any(locks.iterdir()):
+                break
+            time.sleep(0.1)
+        second = snakemake(workdir, *args)
+        assert second.returncode != 0
+        assert "Directory cannot be locked" in second.stderr + second.stdout
+    finally:
+        first.wait(timeout=900)
+    assert first.returncode == 0
+    assert "Nothing to be done" in snakemake(workdir, *args, "--dry-run").stdout
