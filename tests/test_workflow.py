@@ -476,3 +476,49 @@ def test_incremental_cohorts_and_the_lock(tmp_path: Path) -> None:
         first.wait(timeout=900)
     assert first.returncode == 0
     assert "Nothing to be done" in snakemake(workdir, *args, "--dry-run").stdout
+
+
+def test_sigkill_at_ten_moments_then_rerun_incomplete_is_byte_identical(
+    tmp_path: Path,
+) -> None:
+    """The controller and its jobs are killed with SIGKILL at 10 moments (a node failure);
+    after ``--unlock`` and ``--rerun-incomplete`` the results are byte-identical to an
+    uninterrupted run and no temporary file is left behind."""
+    import random
+    import signal
+
+    args = ("--configfile", "config/config.yaml", str(NO_MODELS))
+    reference = make_project(tmp_path / "reference")
+    proc = snakemake(reference, *args)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+
+    workdir = make_project(tmp_path / "killed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+    command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *args]
+    moments = sorted(random.Random(20261123).uniform(1.0, 9.0) for _ in range(10))
+    killed_while_running = 0
+    for moment in moments:
+        controller = subprocess.Popen(
+            [*command, "--rerun-incomplete"],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the jobs die with it
+        )
+        try:
+            controller.wait(timeout=moment)
+        except subprocess.TimeoutExpired:
+            os.killpg(controller.pid, signal.SIGKILL)
+            controller.wait()
+            killed_while_running += 1
+        unlock = snakemake(workdir, *args, "--unlock")
+        assert unlock.returncode == 0, unlock.stderr[-2000:]
+    assert killed_while_running >= 5  # most kills land during the run
+    proc = snakemake(workdir, *args, "--rerun-incomplete")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    first = _result_files(reference / "results")
+    second = _result_files(workdir / "results")
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+    assert not list((workdir / "results").rglob("*.tmp"))

@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+
+_TEMP_SUFFIX = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # tempfile.mkstemp's random part
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove temporary files of ``path`` left by a writer that was killed.
+
+    A process killed with SIGKILL (a node failure, a controller killed by the scheduler)
+    cannot remove its temporary file; the next writer of the same output (Snakemake
+    runs one job per output at a time) removes it, so a rerun leaves no trace of the
+    interrupted one. Only names of the exact form :func:`atomic_path` creates for
+    ``path`` are removed.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    final = Path(path)
+    if not final.parent.is_dir():
+        return []
+    prefix = f".{final.name}"
+    removed = []
+    for candidate in final.parent.glob(f".{glob.escape(final.name)}.*.tmp"):
+        if _TEMP_SUFFIX.fullmatch(candidate.name[len(prefix) :]):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
 
 
 @contextlib.contextmanager
@@ -30,6 +60,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(final)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
