@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from survomics import __version__
+from survomics import ISOLATION_DROPPED, __version__
 from survomics.audit import concat_audits, write_audit
 from survomics.errors import SurvomicsError
 from survomics.io import write_parquet, write_tsv
@@ -99,6 +99,9 @@ def run_rule(log: str | Path, func: Callable[..., None], /, **kwargs: Any) -> No
     failure: str | None = None
     with _redirected(Path(log)):
         LOG.info("rule function: %s.%s", func.__module__, func.__name__)
+        LOG.info("interpreter: %s (prefix %s)", sys.executable, sys.prefix)
+        if ISOLATION_DROPPED:
+            LOG.info("isolated: dropped foreign sys.path entries %s", ISOLATION_DROPPED)
         for name, ver in package_versions().items():
             LOG.info("version %s %s", name, ver)
         try:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python (called by `make test`):
-#   slurm-wlm, munge   the single-node Slurm cluster of tests/test_slurm.py
+#   slurm-wlm, munge      the single-node Slurm cluster of tests/test_slurm.py
+#   environment-modules   the per-rule environments of tests/test_envmodules.py
 # Installs them with apt-get when missing and running as root; otherwise says what to
 # install and exits 0 (the Slurm test then fails with the same message).
 set -uo pipefail
 missing=()
 command -v slurmctld >/dev/null 2>&1 || missing+=(slurm-wlm)
 command -v munged >/dev/null 2>&1 || missing+=(munge)
+[ -f /usr/share/modules/init/bash ] || missing+=(environment-modules)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -16,6 +18,6 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   exit $?
 fi
-echo "note: system packages missing for the Slurm test: ${missing[*]}" \
+echo "note: system packages missing for the Slurm and env-modules tests: ${missing[*]}" \
   "(Debian: sudo apt-get install ${missing[*]})" >&2
 exit 0

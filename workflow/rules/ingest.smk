@@ -8,6 +8,8 @@ rule ingest_clinical:
         "results/logs/{cohort}/ingest_clinical.log",
     conda:
         "../../envs/ingest.yaml"
+    envmodules:
+        "survomics/ingest",
     resources:
         mem_mb=lambda wc, input, attempt: max(1000, 20 * input.size_mb) * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
@@ -32,6 +34,8 @@ rule ingest_omics:
         "results/benchmarks/{cohort}/ingest_omics.{modality}.tsv"
     conda:
         "../../envs/ingest.yaml"
+    envmodules:
+        "survomics/ingest",
     resources:
         mem_mb=lambda wc, input, attempt: max(1000, 20 * input.size_mb) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
@@ -55,6 +59,8 @@ rule audit:
         "results/logs/{cohort}/audit.log",
     conda:
         "../../envs/ingest.yaml"
+    envmodules:
+        "survomics/ingest",
     resources:
         mem_mb=500,
         runtime=5,

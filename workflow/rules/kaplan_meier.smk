@@ -10,6 +10,8 @@ rule kaplan_meier:
         "results/logs/{cohort}/kaplan_meier.log",
     conda:
         "../../envs/survival.yaml"
+    envmodules:
+        "survomics/survival",
     resources:
         mem_mb=1000,
         runtime=10,

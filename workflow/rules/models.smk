@@ -13,6 +13,8 @@ rule cv_splits:
         "results/logs/{cohort}/cv_splits.log",
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=1000,
         runtime=10,
@@ -38,6 +40,8 @@ rule cv_fold:
         "results/benchmarks/{cohort}/cv_fold.{model}.{split}.tsv"
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     threads: 1
     resources:
         mem_mb=lambda wc, input, attempt: max(2000, 20 * input.size_mb) * attempt,
@@ -67,6 +71,8 @@ rule cv_gather:
         "results/logs/{cohort}/cv_gather.{model}.log",
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=2000,
         runtime=20,
@@ -94,6 +100,8 @@ rule metrics:
         "results/logs/{cohort}/metrics.log",
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=1000,
         runtime=10,
@@ -115,6 +123,8 @@ rule biomarkers:
         "results/logs/{cohort}/biomarkers.{modality}.log",
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=1000,
         runtime=10,
@@ -137,6 +147,8 @@ rule final_model:
         "results/benchmarks/{cohort}/final_model.{model}.tsv"
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=lambda wc, input, attempt: max(2000, 20 * input.size_mb) * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
@@ -160,6 +172,8 @@ rule score:
         "results/logs/{test}/score.{train}.{model}.log",
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=2000,
         runtime=20,
@@ -184,6 +198,8 @@ rule predictive:
         "results/logs/{cohort}/predictive.{modality}.log",
     conda:
         "../../envs/modelling.yaml"
+    envmodules:
+        "survomics/modelling",
     resources:
         mem_mb=lambda wc, input, attempt: max(1000, 6 * input.size_mb) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,

@@ -20,6 +20,8 @@ rule report:
         "results/logs/{cohort}/report.log",
     conda:
         "../../envs/report.yaml"
+    envmodules:
+        "survomics/report",
     resources:
         mem_mb=2000,
         runtime=10,

@@ -10,6 +10,8 @@ rule screen:
         "results/benchmarks/{cohort}/screen.{modality}.tsv"
     conda:
         "../../envs/survival.yaml"
+    envmodules:
+        "survomics/survival",
     resources:
         mem_mb=lambda wc, input, attempt: max(1000, 6 * input.size_mb) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
