@@ -522,3 +522,32 @@ def test_sigkill_at_ten_moments_then_rerun_incomplete_is_byte_identical(
     assert first.keys() == second.keys()
     assert [name for name in first if first[name] != second[name]] == []
     assert not list((workdir / "results").rglob("*.tmp"))
+
+
+def test_native_snakemake_report_has_a_caption_per_artefact(run: Path) -> None:
+    """``snakemake --report`` builds from the finished run; every artefact marked with
+    ``report()`` in the rules is in it with its caption."""
+    import re
+    import zipfile
+
+    workdir = run.parent.parent
+    proc = snakemake(
+        workdir, "--configfile", "config/config.yaml", str(SMALL), "--report", "native.zip"
+    )
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    captions = {}
+    for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
+        for caption in re.findall(r'caption="\.\./report/(\w+)\.rst"', smk.read_text()):
+            text = (ROOT / "workflow" / "report" / f"{caption}.rst").read_text()
+            captions[caption] = " ".join(text.split()[:4])
+    assert set(captions) == {p.stem for p in (ROOT / "workflow" / "report").glob("*.rst")}
+    with zipfile.ZipFile(workdir / "native.zip") as archive:
+        names = archive.namelist()
+        html = "".join(
+            archive.read(n).decode("utf-8", "replace") for n in names if n.endswith(".html")
+        )
+    assert any(n.endswith("report.html") for n in names)
+    assert any(n.endswith("metrics.tsv") for n in names)
+    for caption, opening in captions.items():
+        words = opening.split()[:2]
+        assert all(word in html for word in words), caption
