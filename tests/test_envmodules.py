@@ -12,6 +12,7 @@ controller's ``sys.path`` is dropped by :func:`survomics._isolate`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -159,6 +160,12 @@ def test_env_files_list_exactly_what_their_scripts_need_and_every_rule_loads_its
         assert "isolated: dropped foreign sys.path entries" in text, log.name
         seen.add(rules[rule])
     assert seen == set(environments)  # every environment served some rule
+    # The provenance record holds what each rule's own environment had, from its logs.
+    record = json.loads((workdir / "results" / "tcga_acc" / "provenance.json").read_text())
+    versions = record["rule_versions"]
+    assert versions["ingest_clinical"]["scikit-survival"] == "not installed"
+    assert versions["ingest_clinical"]["polars"] == versions["report"]["polars"] != "not installed"
+    assert versions["report"]["scikit-survival"] not in {"not installed", ""}
 
 
 def test_a_package_missing_from_an_env_fails_the_rule(

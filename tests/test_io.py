@@ -46,3 +46,12 @@ def test_the_next_writer_removes_a_killed_writers_temporary(tmp_path: Path) -> N
     assert target.read_text() == "x\n1\n"
     assert remove_stale_temporaries(tmp_path / "a.tsv.gz") == [other_output]
     assert remove_stale_temporaries(tmp_path / "missing" / "b.tsv") == []
+
+
+def test_outputs_get_the_usual_permissions(tmp_path: Path) -> None:
+    """Shared results on a cluster: group and others may read (umask applies)."""
+    target = tmp_path / "shared.tsv"
+    write_tsv(pl.DataFrame({"x": [1]}), target)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -551,3 +551,36 @@ def test_native_snakemake_report_has_a_caption_per_artefact(run: Path) -> None:
     for caption, opening in captions.items():
         words = opening.split()[:2]
         assert all(word in html for word in words), caption
+
+
+def test_provenance_verifies_and_catches_a_changed_output(run: Path, tmp_path: Path) -> None:
+    """The reviewer's route: ``survomics verify`` on the run's provenance.json passes;
+    after one output changes it fails naming that file."""
+    import json
+
+    record = json.loads((run / "provenance.json").read_text())
+    assert record["seeds"]["modelling.seed"] == _modelling_config()["modelling"]["seed"]
+    assert "results/tcga_acc/models/metrics.tsv" in record["outputs"]
+    assert "data/tcga_acc/clinical_patient.tsv" in record["inputs"]
+    assert set(record["rules"].values()) == {"ingest", "survival", "modelling", "report"}
+    survomics = Path(sys.executable).parent / "survomics"
+    workdir = run.parent.parent
+    proc = subprocess.run(
+        [str(survomics), "verify", "results/tcga_acc/provenance.json"],
+        cwd=workdir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    copy = tmp_path / "copy"
+    shutil.copytree(workdir / "results", copy / "results")
+    shutil.copytree(workdir / "data", copy / "data")
+    shutil.copytree(workdir / "config", copy / "config")
+    changed = copy / "results" / "tcga_acc" / "models" / "metrics.tsv"
+    changed.write_text(changed.read_text().replace("harrell_c", "harrell_C", 1))
+    proc = subprocess.run(
+        [str(survomics), "verify", "results/tcga_acc/provenance.json"],
+        cwd=copy, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("results/tcga_acc/models/metrics.tsv: differs")

@@ -1,5 +1,9 @@
 """The ``survomics`` command line.
 
+``survomics verify results/<cohort>/provenance.json`` rehashes every input and output a
+run recorded and prints what differs (exit code 1 on any difference): the reviewer's
+route to check that results are those of the recorded run.
+
 ``survomics validate`` checks a configuration and its cohort sheet exactly as the workflow
 does before it builds the DAG, and prints what would be analysed; core facilities run it
 on a new delivery before starting the workflow.
@@ -16,7 +20,7 @@ import yaml
 
 from survomics import __version__
 from survomics.config import ConfigValidationError, load_settings
-from survomics.errors import ConfigError
+from survomics.errors import ConfigError, InputError
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -44,6 +48,30 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from survomics.provenance import verify  # noqa: PLC0415 - only this command needs it
+
+    record = Path(args.provenance)
+    if not record.is_file():
+        print(
+            f"{record}: provenance file not found. Fix: pass results/<cohort>/provenance.json",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        problems = verify(provenance_path=record, directory=args.directory)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{record}: {len(problems)} difference(s) from the recorded run", file=sys.stderr)
+        return 1
+    print(f"{record}: every input and output matches the record")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``survomics`` command."""
     parser = argparse.ArgumentParser(prog="survomics", description=__doc__.splitlines()[0])
@@ -55,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--directory", default=".", help="working directory that relative paths start from"
     )
     validate.set_defaults(func=_validate)
+    check = sub.add_parser(
+        "verify",
+        help="rehash a run's inputs and outputs and compare them with its provenance.json",
+    )
+    check.add_argument("provenance", help="results/<cohort>/provenance.json of the run")
+    check.add_argument(
+        "--directory", default=".", help="working directory the recorded paths start from"
+    )
+    check.set_defaults(func=_verify)
     return parser
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 _TEMP_SUFFIX = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # tempfile.mkstemp's random part
 
 
@@ -66,6 +69,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        tmp.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual mode
         tmp.replace(final)
     except BaseException:
         tmp.unlink(missing_ok=True)

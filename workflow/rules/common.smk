@@ -83,6 +83,7 @@ def all_outputs():
             f"results/{cohort}/data/clinical.parquet",
             f"results/{cohort}/data/audit.tsv",
             f"results/{cohort}/report.html",
+            f"results/{cohort}/provenance.json",
         ]
         for modality in SETTINGS.modalities(cohort):
             out += [

@@ -1,0 +1,28 @@
+from snakemake import __version__ as SNAKEMAKE_VERSION
+
+from survomics import provenance as prov
+
+
+rule provenance:
+    input:
+        outputs=lambda wc: prov.final_outputs(outputs=all_outputs(), cohort=wc.cohort),
+        data=lambda wc: prov.cohort_inputs(settings=SETTINGS, cohort=wc.cohort),
+    output:
+        "results/{cohort}/provenance.json",
+    log:
+        "results/logs/{cohort}/provenance.log",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    envmodules:
+        "survomics/report",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        config=SETTINGS.config,
+        rule_environments=lambda wc: prov.rule_env_files(rules=workflow.rules),
+        source=workflow.basedir,
+        snakemake_version=SNAKEMAKE_VERSION,
+    script:
+        "../../scripts/provenance.py"
