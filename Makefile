@@ -48,6 +48,11 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/cox_screen.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/methylation.py
+	$(BIN)/python bench/dag.py
+	$(BIN)/python bench/end_to_end.py
+	$(BIN)/python bench/scaling.py
 
 clean-results:
 	rm -rf results .snakemake

@@ -15,5 +15,6 @@ if "snakemake" in globals():
         rule_environments=sm.params.rule_environments,
         source=sm.params.source,
         snakemake_version=sm.params.snakemake_version,
+        rows=sm.params.rows,
         out=sm.output[0],
     )

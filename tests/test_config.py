@@ -98,7 +98,7 @@ def test_input_config_is_not_modified(project: Path) -> None:
         (lambda c: c["screening"].update(fdr=0), "screening.fdr", "config/README.md"),
         (lambda c: c["report"].update(top_features=0), "report.top_features", "README"),
         (lambda c: c["samples"].update(tumour_types=[1, 1]), "samples.tumour_types", "README"),
-        (lambda c: c["endpoints"]["os"].update(derive="dates"), "endpoints.os.derive", "'tcga'"),
+        (lambda c: c["endpoints"]["os"].update(derive="survey"), "endpoints.os.derive", "'tcga'"),
         (
             lambda c: c["endpoints"]["os"].update(time_column="OS_MONTHS"),
             "endpoints.os.time_column",
@@ -336,3 +336,72 @@ def test_validation_pairs_are_checked(project: Path) -> None:
     assert len(found) == 3, found
     assert any("validated on itself" in e for e in found)
     assert any("key 'validate.1.train'" in e and "'x' is not in the sheet" in e for e in found)
+
+
+def _add_column(project: Path, name: str, values: dict[int, str]) -> None:
+    rows = sheet_rows(project)
+    rows[0].append(name)
+    for index, row in enumerate(rows[1:], start=2):
+        row.append(values.get(index, ""))
+    write_sheet(project, rows)
+
+
+def test_sheet_options_are_parsed_and_checked_per_format(project: Path) -> None:
+    _add_column(project, "options", {3: "duplicates=mean"})
+    settings = load_settings(base_config(), base=project)
+    expression = settings.omics("tcga_acc", "expression")
+    assert expression.options == (("duplicates", "mean"),)
+    assert expression.option("duplicates") == "mean"
+    assert settings.omics("tcga_acc", "protein").option("duplicates", "error") == "error"
+
+    set_cell(project, 3, "options", "duplicates=mean;min_cells=5")
+    [error] = problems(project)
+    assert str(error).startswith("config/cohorts.tsv:3, column 'options': unknown option")
+    assert "'min_cells' for format 'tsv'" in str(error)
+    assert "duplicates" in error.fix
+
+    set_cell(project, 3, "options", "duplicates=mean;duplicates=sum")
+    [error] = problems(project)
+    assert "option 'duplicates' is given twice" in str(error)
+
+    set_cell(project, 3, "options", "duplicates=median")
+    [error] = problems(project)
+    assert "option duplicates='median' is not a rule" in str(error)
+
+    set_cell(project, 3, "options", "duplicates")  # not key=value
+    [error] = problems(project)
+    assert str(error).startswith("config/cohorts.tsv:3, column 'options'")
+
+    set_cell(project, 3, "options", "")
+    set_cell(project, 2, "options", "duplicates=sum")  # clinical rows take no matrix option
+    [error] = problems(project)
+    assert "takes no options" in error.fix
+
+
+def test_orientation_is_only_required_for_plain_tables(project: Path) -> None:
+    set_cell(project, 3, "orientation", "")
+    [error] = problems(project)
+    assert "orientation" in str(error)
+    set_cell(project, 3, "orientation", "features_x_samples")
+    set_cell(project, 3, "format", "maf")  # the path does not matter to the schema check
+    settings = load_settings(base_config(), base=project)
+    assert settings.omics("tcga_acc", "expression").format == "maf"
+
+
+def test_every_format_and_option_is_documented() -> None:
+    from survomics import formats
+
+    sheet_schema = yaml.safe_load((ROOT / "workflow/schemas/sheet.schema.yaml").read_text())
+    names = sheet_schema["properties"]["format"]["enum"]
+    assert set(names) == set(formats.OPTIONS)
+    assert set(formats.MATRIX_READERS) | set(formats.CLINICAL_READERS) | formats.BUILTIN == set(
+        names
+    )
+    docs = (ROOT / "docs" / "formats.md").read_text()
+    readme = (ROOT / "config" / "README.md").read_text()
+    for name in names:
+        assert f"`{name}`" in docs, name
+        assert f"`{name}`" in readme, name
+    for name, options in {**formats.OPTIONS, "tsv": formats.COMMON_MATRIX_OPTIONS}.items():
+        for key in options:
+            assert f"`{key}`" in docs or f"{key}=" in docs, (name, key)

@@ -165,3 +165,77 @@ def test_svgs_are_identical_across_processes(
         for svg in (_km_svg(km_frame, 0.01), plots.volcano_plot_svg(screen, title="v"))
     ]
     assert proc.stdout.split() == expected
+
+
+def _colours(svg: str) -> set[str]:
+    """Every fill/stroke colour used in the SVG (upper case hex)."""
+    import re
+
+    return {c.upper() for c in re.findall(r"(?:fill|stroke)[:=]\s*\"?(#[0-9a-fA-F]{6})", svg)}
+
+
+def test_followup_plot_counts_and_units(staged: pl.DataFrame) -> None:
+    svg = plots.followup_plot_svg(staged["time"], staged["event"], time_unit="months")
+    texts = _texts(svg)
+    events = int(staged["event"].sum())
+    assert f"event ({events})" in texts
+    assert f"censored ({staged.height - events})" in texts
+    assert "Follow-up time (months)" in texts
+    assert "Patients (count)" in texts
+    assert svg == plots.followup_plot_svg(staged["time"], staged["event"], time_unit="months")
+    with pytest.raises(ValueError, match="differ in length"):
+        plots.followup_plot_svg([1.0, 2.0], [1])
+
+
+def test_forest_plot_labels_every_marker(screen: pl.DataFrame) -> None:
+    top = (
+        screen.filter(pl.col("status") == "ok", pl.col("coef").is_not_nan())
+        .sort("p")
+        .head(6)
+        .with_columns(
+            hr=pl.col("coef").exp(),
+            hr_lower=(pl.col("coef") - 0.4).exp(),
+            hr_upper=(pl.col("coef") + 0.4).exp(),
+            frequency=pl.Series([1.0, 0.8, 0.6, 0.4, 0.2, 0.0]),
+        )
+    )
+    svg = plots.forest_plot_svg(top, title="markers")
+    texts = _texts(svg)
+    assert set(top["feature"].to_list()) <= set(texts)
+    assert any("Hazard ratio" in t and "log scale" in t for t in texts)
+    assert any("Selection frequency" in t for t in texts)
+    assert _colours(svg) & {c.upper() for c in plots.OKABE_ITO}
+    assert svg == plots.forest_plot_svg(top, title="markers")
+    with pytest.raises(ValueError, match="lacks columns"):
+        plots.forest_plot_svg(top.drop("frequency"), title="x")
+
+
+def test_metrics_and_calibration_plots() -> None:
+    metrics = pl.DataFrame(
+        {
+            "model": ["a", "a", "b", "b"],
+            "metric": ["harrell_c", "ibs", "harrell_c", "ibs"],
+            "mean": [0.7, 0.15, 0.6, float("nan")],
+            "lower": [0.65, 0.12, 0.55, float("nan")],
+            "upper": [0.75, 0.18, 0.66, float("nan")],
+        }
+    )
+    labels = {"harrell_c": "Harrell's C (unitless)", "ibs": "IBS (squared probability)"}
+    svg = plots.metrics_plot_svg(metrics, metric_labels=labels)
+    texts = _texts(svg)
+    assert set(labels.values()) <= set(texts)
+    assert {"a", "b"} <= set(texts)
+    assert svg == plots.metrics_plot_svg(metrics, metric_labels=labels)
+    table = pl.DataFrame(
+        {
+            "predicted": [0.3, 0.6, 0.9],
+            "observed": [0.35, 0.55, float("nan")],
+            "lower_95": [0.2, 0.4, None],
+            "upper_95": [0.5, 0.7, None],
+        }
+    )
+    svg = plots.calibration_plot_svg({"m1": table}, horizon_label="3 years")
+    texts = _texts(svg)
+    assert "Predicted survival probability at 3 years" in texts
+    assert "m1" in texts
+    assert "<dc:date>" not in svg

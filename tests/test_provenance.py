@@ -25,6 +25,7 @@ from survomics.provenance import (
     rule_env_files,
     rule_versions,
     sha256,
+    sheet_rows,
     verify,
     write_provenance,
 )
@@ -250,7 +251,11 @@ def test_rule_inputs_and_env_files_of_the_bundled_config() -> None:
     )
     inputs = cohort_inputs(settings=settings, cohort="tcga_acc")
     assert inputs[0] == "data/tcga_acc/clinical_patient.tsv"
-    assert inputs[-2:] == ["config/config.yaml", "config/cohorts.tsv"]
+    assert inputs[-1] == "config/config.yaml"
+    assert "config/cohorts.tsv" not in inputs  # another cohort's row must not rerun this one
+    rows = sheet_rows(settings=settings, cohort="tcga_acc")
+    assert [r["modality"] for r in rows] == ["clinical", *settings.modalities("tcga_acc")]
+    assert rows[1]["transform"] == "log2p1"
     rules = [
         SimpleNamespace(name="screen", conda_env="/abs/workflow/rules/../../envs/survival.yaml"),
         SimpleNamespace(name="all", conda_env=None),

@@ -497,7 +497,9 @@ def test_sigkill_at_ten_moments_then_rerun_incomplete_is_byte_identical(
     command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *args]
     moments = sorted(random.Random(20261123).uniform(1.0, 9.0) for _ in range(10))
     killed_while_running = 0
+    clinical = workdir / "data" / "tcga_acc" / "clinical_patient.tsv"
     for moment in moments:
+        clinical.touch()  # a newer input: every job is to be redone, so each kill lands mid-run
         controller = subprocess.Popen(
             [*command, "--rerun-incomplete"],
             cwd=workdir,
@@ -562,7 +564,13 @@ def test_provenance_verifies_and_catches_a_changed_output(run: Path, tmp_path: P
     assert record["seeds"]["modelling.seed"] == _modelling_config()["modelling"]["seed"]
     assert "results/tcga_acc/models/metrics.tsv" in record["outputs"]
     assert "data/tcga_acc/clinical_patient.tsv" in record["inputs"]
-    assert set(record["rules"].values()) == {"ingest", "survival", "modelling", "report"}
+    assert set(record["rules"].values()) == {
+        "ingest",
+        "singlecell",
+        "survival",
+        "modelling",
+        "report",
+    }
     survomics = Path(sys.executable).parent / "survomics"
     workdir = run.parent.parent
     proc = subprocess.run(

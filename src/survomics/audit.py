@@ -68,6 +68,25 @@ class AuditRecord:
     detail: str
 
 
+DECISION_REASONS: frozenset[str] = frozenset(
+    {
+        "id_normalised",
+        "duplicate_feature_aggregated",
+        "last_contact_after_event",
+        "summed_gene_ids",
+        "follow_up_update",
+        "images_aggregated",
+    }
+)
+"""Reasons of records that document a decision about kept data, not an exclusion
+(``docs/audit.md``, "Decisions")."""
+
+
+def exclusions(audit: pl.DataFrame) -> pl.DataFrame:
+    """The records of an audit table that exclude something (decisions left out)."""
+    return audit.filter(~pl.col("reason").is_in(sorted(DECISION_REASONS)))
+
+
 def audit_frame(records: Iterable[AuditRecord]) -> pl.DataFrame:
     """Build an audit table (fixed columns and types) from records, in the given order."""
     rows = [asdict(r) for r in records]

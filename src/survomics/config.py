@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import gzip
 import io
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from survomics.errors import ConfigError, SurvomicsError
+from survomics import formats
+from survomics.errors import ConfigError, InputError, SurvomicsError
 from survomics.specs import DEFAULT_NA_VALUES, EndpointSpec, FileSpec
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
@@ -37,6 +39,9 @@ SEPARATORS: dict[str, str] = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe
 """Sheet ``sep`` names and the characters they stand for."""
 
 CLINICAL = "clinical"
+
+DUPLICATE_RULES = ("error", "sum", "mean", "max", "first")
+"""Values of the ``duplicates`` sheet option (see ``survomics.ingest``)."""
 ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -262,8 +267,22 @@ def _read_header(path: Path, sep: str) -> list[str]:
     return next(csv.reader(io.StringIO(first), delimiter=sep), [])
 
 
-def _file_header(spec: FileSpec, base: Path) -> list[str]:
+def _file_header(spec: FileSpec, base: Path) -> list[str] | None:
+    """Column names of a clinical file, or ``None`` when it is absent or unreadable.
+
+    The missing-file check or the ingest rule reports those, naming the line.
+    """
     path = base / spec.path
+    if not path.exists():
+        return None
+    if spec.format not in formats.BUILTIN:
+        try:
+            table = formats.read_clinical(dataclasses.replace(spec, path=str(path)))
+        except InputError:
+            return None
+        return [c for c in table.frame.columns if c != "_line"]
+    if not path.is_file():
+        return None
     if spec.format == "parquet":
         import pyarrow.parquet as pq  # noqa: PLC0415 - only needed for Parquet inputs
 
@@ -280,15 +299,71 @@ def _file_spec(row: Mapping[str, str], *, line: int) -> FileSpec:
         modality=row["modality"],
         path=row["path"],
         format=row["format"],  # type: ignore[arg-type]
-        orientation=None if clinical else row["orientation"],  # type: ignore[arg-type]
+        orientation=None if clinical else row.get("orientation"),  # type: ignore[arg-type]
         id_column=row.get("id_column"),
         sep=SEPARATORS[row["sep"]] if "sep" in row else None,
         transform=row.get("transform", "none"),  # type: ignore[arg-type]
         na_values=tuple(dict.fromkeys(DEFAULT_NA_VALUES + extra)),
         id_type=row.get("id_type", "tcga_barcode"),  # type: ignore[arg-type]
         endpoint=row.get("endpoint"),
+        options=_options(row.get("options", "")),
         sheet_line=line,
     )
+
+
+def _options(cell: str) -> tuple[tuple[str, str], ...]:
+    """``key=value;key=value`` (pattern checked by the sheet schema) as pairs."""
+    pairs = (item.split("=", 1) for item in cell.split(";") if item.strip())
+    return tuple((key.strip(), value.strip()) for key, value in pairs)
+
+
+def _option_errors(spec: FileSpec, *, sheet: Path) -> list[ConfigError]:
+    allowed = formats.allowed_options(spec.format, clinical=spec.modality == CLINICAL)
+    keys = [key for key, _ in spec.options]
+    errors = [
+        ConfigError(
+            sheet,
+            f"unknown option '{key}' for format '{spec.format}'",
+            fix=f"use one of {sorted(allowed)} (docs/formats.md)"
+            if allowed
+            else f"format '{spec.format}' takes no options: empty the cell",
+            line=spec.sheet_line,
+            column="options",
+        )
+        for key in keys
+        if key not in allowed
+    ]
+    errors += [
+        ConfigError(
+            sheet,
+            f"option duplicates={value!r} is not a rule",
+            fix=f"use one of {list(DUPLICATE_RULES)}",
+            line=spec.sheet_line,
+            column="options",
+        )
+        for key, value in spec.options
+        if key == "duplicates" and value not in DUPLICATE_RULES
+    ]
+    errors += [
+        ConfigError(
+            sheet,
+            f"option '{key}' is given twice",
+            fix="give each option once",
+            line=spec.sheet_line,
+            column="options",
+        )
+        for key in sorted({k for k in keys if keys.count(k) > 1})
+    ]
+    return errors
+
+
+def _expand(spec: FileSpec, *, base: Path) -> list[FileSpec]:
+    """A whole-folder row (a cBioPortal study) as one row per file it holds."""
+    if spec.format == "cbioportal" and spec.modality == CLINICAL and (base / spec.path).is_dir():
+        from survomics.formats.cbioportal import expand_study  # noqa: PLC0415 - on demand
+
+        return [spec, *expand_study(spec, base=base)]
+    return [spec]
 
 
 def load_settings(
@@ -339,7 +414,25 @@ def load_settings(
             errors.extend(row_errors)
             invalid_cohorts.add(row.get("cohort", ""))
             continue
-        files.append(_file_spec(row, line=line))
+        spec = _file_spec(row, line=line)
+        option_errors = _option_errors(spec, sheet=sheet_path)
+        if option_errors:
+            errors.extend(option_errors)
+            invalid_cohorts.add(spec.cohort)
+            continue
+        try:
+            files.extend(_expand(spec, base=base))
+        except InputError as exc:
+            errors.append(
+                ConfigError(
+                    sheet_path,
+                    str(exc),
+                    fix="point the row at a cBioPortal study folder",
+                    line=line,
+                    column="path",
+                )
+            )
+            invalid_cohorts.add(spec.cohort)
     if not rows:
         errors.append(
             ConfigError(sheet_path, "the sheet has no rows", fix="add one row per input file")
@@ -386,7 +479,9 @@ def _cross_row_errors(
             )
             continue
         seen[key] = spec
-        if not (base / spec.path).is_file():
+        found = base / spec.path
+        folder_ok = spec.format == "cbioportal" and found.is_dir()
+        if not (found.is_file() or folder_ok):
             errors.append(
                 ConfigError(
                     sheet,
@@ -431,19 +526,18 @@ def _cross_row_errors(
                     column="modality",
                 )
             )
-        if len(clinical) == 1 and (base / clinical[0].path).is_file():
-            header = _file_header(clinical[0], base)
-            if group not in header:
-                errors.append(
-                    ConfigError(
-                        clinical[0].path,
-                        f"the Kaplan-Meier grouping column '{group}' (config key "
-                        "kaplan_meier.group) is not in this clinical table",
-                        fix=f"set kaplan_meier.group to one of its columns: {header[:20]}",
-                        line=1,
-                        column=group,
-                    )
+        header = _file_header(clinical[0], base) if len(clinical) == 1 else None
+        if header is not None and group not in header:
+            errors.append(
+                ConfigError(
+                    clinical[0].path,
+                    f"the Kaplan-Meier grouping column '{group}' (config key "
+                    "kaplan_meier.group) is not in this clinical table",
+                    fix=f"set kaplan_meier.group to one of its columns: {header[:20]}",
+                    line=1,
+                    column=group,
                 )
+            )
     return errors
 
 
@@ -508,9 +602,9 @@ def _modelling_errors(
     columns = [*covariates, *([modelling["treatment"]] if modelling["treatment"] else [])]
     for cohort in cohorts:
         clinical = [f for f in files if f.cohort == cohort and f.modality == CLINICAL]
-        if len(clinical) != 1 or not (base / clinical[0].path).is_file() or not columns:
+        header = _file_header(clinical[0], base) if len(clinical) == 1 else None
+        if header is None or not columns:
             continue
-        header = _file_header(clinical[0], base)
         for column in columns:
             if column not in header:
                 key = "treatment" if column == modelling["treatment"] else "covariates"

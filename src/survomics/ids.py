@@ -18,6 +18,17 @@ The rule users rely on (one sample per patient and modality):
    (if no id parses, the file is not TCGA-style: set ``id_type: patient``).
 
 With ``id_type: patient`` the (whitespace-stripped) id is the patient id.
+
+Id hygiene (decisions):
+
+- Surrounding whitespace is removed from every id (readers strip every cell); it never
+  carries meaning, and two ids equal after stripping are duplicates.
+- TCGA barcodes are upper case by definition, so an id that is a TCGA barcode except for
+  its case (``tcga-or-a5j1``) is upper-cased and audited with reason ``id_normalised``
+  (:func:`normalise_tcga_ids`, :func:`select_samples`).
+- Any other id is case-sensitive and kept as written (``007`` stays ``007``), but two ids
+  of one file that differ only by case (``p1`` and ``P1``) stop with an error: they are
+  almost always the same patient typed twice, and guessing would merge or split patients.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import polars as pl
+
 from survomics.errors import InputError
 
 _BARCODE = re.compile(
@@ -35,6 +48,31 @@ _BARCODE = re.compile(
     r"(?:-(?P<portion>\d{2})(?P<analyte>[A-Z])?"
     r"(?:-(?P<plate>[A-Z0-9]{4})(?:-(?P<center>[A-Z0-9]{2}))?)?)?)?$"
 )
+
+
+_BARCODE_ANY_CASE = "(?i)" + _BARCODE.pattern
+
+
+def normalise_tcga_ids(ids: pl.Series) -> pl.Series:
+    """Upper-case the ids that are TCGA barcodes but for their case (vectorised).
+
+    Other ids (and nulls) are returned unchanged; compare with the input to audit.
+    """
+    stripped = ids.str.strip_chars()
+    upper = stripped.str.to_uppercase()
+    fix = stripped.str.contains(_BARCODE_ANY_CASE).fill_null(value=False) & (upper != stripped)
+    return pl.select(pl.when(fix).then(upper).otherwise(stripped)).to_series().alias(ids.name)
+
+
+def case_collision(ids: Sequence[str]) -> tuple[str, str] | None:
+    """The first two distinct ids equal but for their case, or ``None``."""
+    seen: dict[str, str] = {}
+    for sid in ids:
+        key = sid.casefold()
+        if key in seen and seen[key] != sid:
+            return seen[key], sid
+        seen.setdefault(key, sid)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +114,14 @@ class SampleSelection:
         Patient id → the sample id kept for it.
     excluded
         ``(sample_id, patient or None, reason, detail)`` for every other sample.
+    normalised
+        ``(sample_id, detail)`` for every id read after upper-casing (reason
+        ``id_normalised``); the sample stays eligible.
     """
 
     chosen: dict[str, str] = field(default_factory=dict)
     excluded: list[tuple[str, str | None, str, str]] = field(default_factory=list)
+    normalised: list[tuple[str, str]] = field(default_factory=list)
 
 
 def select_samples(
@@ -94,9 +136,19 @@ def select_samples(
     Raises
     ------
     InputError
-        ``id_type: patient`` with duplicate ids, or ``tcga_barcode`` with no parsable id.
+        ``id_type: patient`` with duplicate ids, ids differing only by case, or
+        ``tcga_barcode`` with no parsable id.
     """
     out = SampleSelection()
+    collision = case_collision([sid.strip() for sid in sample_ids])
+    if collision is not None:
+        raise InputError(
+            path,
+            f"sample ids '{collision[0]}' and '{collision[1]}' differ only by case",
+            fix="give each sample one spelling (or remove the duplicate column)",
+            line=1,
+            column=collision[1],
+        )
     if id_type == "patient":
         seen: dict[str, str] = {}
         for sid in sample_ids:
@@ -116,7 +168,11 @@ def select_samples(
     candidates: dict[str, list[tuple[tuple[int, int, str, int, str], str]]] = {}
     parsed_any = False
     for sid in sample_ids:
-        code = parse_tcga_barcode(sid)
+        code = parse_tcga_barcode(sid.strip().upper())
+        if code is not None and sid.strip() != sid.strip().upper():
+            out.normalised.append(
+                (sid, f"read as {sid.strip().upper()} (TCGA barcodes are upper case)")
+            )
         if code is None:
             out.excluded.append(
                 (sid, None, "unparseable_sample_id", "not a TCGA barcode (TCGA-XX-XXXX-...)")

@@ -13,28 +13,79 @@ Omics matrices
     (:mod:`survomics.ids`); the result is features x patients with one Float64 column per
     kept patient, in the order of the clinical table.
 
+Dirty files: decisions (each tested on a file of ``tests/malformed/``)
+    - **Encoding**: UTF-8 only; a byte-order mark is removed and CRLF/CR line ends read as
+      LF (no audit: no value changes). Any other encoding (latin-1...) stops with the line
+      of the first bad byte and the ``iconv`` fix. A truncated or corrupt gzip stops.
+    - **Comment lines** (tsv/csv): lines starting with ``#`` *before* the header are
+      metadata (cBioPortal's four header lines) and are skipped; a clinical line starting
+      with ``#`` after the header is skipped and audited (``comment_line``: it may be a
+      commented-out patient). A header may therefore not start with ``#``. In a matrix,
+      only leading ``#`` lines are skipped. Every line number in messages and the audit
+      is the line of the file, comments and blank lines included.
+    - **Blank lines** are skipped (a matrix row with neither id nor value too).
+    - **Whitespace** around every cell and header is removed; ids equal after stripping
+      are duplicates.
+    - **Missing tokens** (``NA``, empty, ``.``, ``[Not Available]``, ``[Discrepancy]``...
+      and the sheet's ``na_values``) are missing values, never errors.
+    - **Ragged rows**, a **single-column header** (wrong separator), an **empty file**
+      and a **header without rows** stop with an error.
+    - **Thousands separators** (``1,234``): refused, naming the cell — in a matrix, in an
+      endpoint time and in a clinical column whose other values are numbers. ``1,234``
+      is 1234 in one locale and 1.234 in another; guessing would be silent corruption.
+    - **Infinite values** (``inf``, ``-Inf``, ``1e400``) in a matrix stop with an error
+      naming the cell: they come from a log of 0 upstream and would break every model.
+    - **Spreadsheet-mangled gene symbols** (``1-Sep``, ``2-Mar``, ``1-Dec``, ``Mar-1``,
+      ``2020-03-01``, ``3/1/2020``) as feature ids stop with an error naming the line and
+      the symbol to restore (``1-Sep`` was SEPT1, now SEPTIN1).
+    - **Duplicate feature ids**: the sheet option ``duplicates`` decides: ``error``
+      (default), or ``sum``/``mean``/``max`` (missing values ignored; all missing stays
+      missing) or ``first`` (the first row as it is); each combined id is audited at level
+      ``feature`` (``duplicate_feature_aggregated``) with its lines.
+    - **Duplicate patients** (clinical) and duplicate sample ids stop with an error;
+      ids of one file differing only by case stop too; TCGA barcodes written in lower
+      case are upper-cased and audited (``id_normalised``), see :mod:`survomics.ids`.
+    - **Leading zeros** in ids and clinical values are kept (``007`` stays ``007``).
+    - **All-missing columns**: a clinical column with no value is kept (String, all
+      null: nothing to exclude); a matrix sample with no value is excluded before the
+      one-sample-per-patient rule (``all_values_missing``), so another sample of the
+      patient can be chosen; a matrix without any value stops with an error.
+
 Every exclusion is returned as an :class:`~survomics.audit.AuditRecord`; every problem a
 user must fix raises :class:`~survomics.errors.InputError` naming file, line and column.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import re
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from survomics import formats, normalize
 from survomics.audit import AuditRecord
-from survomics.endpoint import derive_endpoint
+from survomics.endpoint import derive_endpoint, not_a_number
 from survomics.errors import InputError
-from survomics.ids import select_samples
+from survomics.ids import normalise_tcga_ids, select_samples
 from survomics.specs import EndpointSpec, FileSpec
 
 _INT = re.compile(r"^[+-]?\d+$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
+_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = "(" + "|".join(_MONTHS) + ")"
+EXCEL_DATE = (
+    rf"(?i)^(\d{{1,2}}-{_MONTH}(-\d{{2,4}})?|{_MONTH}-\d{{1,2}}|\d{{4}}-\d{{2}}-\d{{2}}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})$"
+)
+"""Feature ids a spreadsheet made of gene symbols (``SEPT1`` -> ``1-Sep``)."""
+DUPLICATE_RULES = ("error", "sum", "mean", "max", "first")
+"""Values of the ``duplicates`` sheet option of matrices."""
 
 
 def _separator(spec: FileSpec) -> str:
@@ -64,19 +115,102 @@ def _text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _check_columns(header: Sequence[str], sep: str, path: Path) -> None:
+def _check_columns(header: Sequence[str], sep: str, path: Path, line: int = 1) -> None:
     """A one-column header means the separator is wrong."""
     if len(header) < 2:
         raise InputError(
             path,
             f"the header has a single column with separator {sep!r}",
             fix="set the sheet's `format`/`sep` to the file's real separator",
-            line=1,
+            line=line,
         )
 
 
-def read_strings(spec: FileSpec, *, path: Path) -> pl.DataFrame:
+@dataclass(slots=True)
+class _Split:
+    """A delimited text file split into fields, with the file line of every row."""
+
+    header: list[str]
+    header_line: int
+    rows: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    comments: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _split(spec: FileSpec, path: Path, *, comments: bool) -> _Split:
+    """Split a tsv/csv file; with ``comments``, skip ``#`` lines (see module docstring)."""
+    lines = _text(path).split("\n")
+    start = 0
+    if comments:
+        while start < len(lines) and lines[start].startswith("#"):
+            start += 1
+    if start >= len(lines) or not lines[start].strip():
+        what = "has only comment lines" if start else "is empty"
+        raise InputError(
+            path,
+            f"the file {what}",
+            fix="check the path in the cohort sheet and that the file was written completely",
+            line=start + 1 if start else None,
+        )
+    sep = _separator(spec)
+    header = [h.strip() for h in lines[start].split(sep)]
+    _check_columns(header, sep, path, start + 1)
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(
+            path,
+            f"duplicate column name(s) {dupes[:5]}",
+            fix="give every column a unique name",
+            line=start + 1,
+        )
+    out = _Split(header=header, header_line=start + 1)
+    for lineno, line in enumerate(lines[start + 1 :], start=start + 2):
+        if not line.strip():
+            continue
+        if comments and line.startswith("#"):
+            out.comments.append((lineno, line))
+            continue
+        fields = line.split(sep)
+        if len(fields) != len(header):
+            raise InputError(
+                path,
+                f"row has {len(fields)} fields but the header has {len(header)}",
+                fix="repair the row (missing or extra separators)",
+                line=lineno,
+            )
+        out.rows.append(fields)
+        out.lines.append(lineno)
+    return out
+
+
+def _strings(split: _Split, na_values: Sequence[str]) -> pl.DataFrame:
+    """The split rows as String columns (stripped, missing tokens null) + ``_line``."""
+    columns = list(zip(*split.rows, strict=True)) if split.rows else [() for _ in split.header]
+    raw = pl.DataFrame(
+        {name: list(col) for name, col in zip(split.header, columns, strict=True)},
+        schema=dict.fromkeys(split.header, pl.String),
+    )
+    stripped = pl.all().str.strip_chars()
+    return raw.with_columns(
+        pl.when(stripped.is_in(list(na_values))).then(None).otherwise(stripped).name.keep()
+    ).with_columns(pl.Series("_line", split.lines, dtype=pl.Int64))
+
+
+def read_strings(
+    spec: FileSpec, *, path: Path, comments: bool = False, lines: bool = False
+) -> pl.DataFrame:
     """Read a table with every column as String; missing tokens become null.
+
+    Parameters
+    ----------
+    spec
+        The sheet row (separator, ``na_values``).
+    path
+        The file.
+    comments
+        Skip ``#`` lines (before the header, and after it) — see the module docstring.
+    lines
+        Add ``_line`` (Int64): the file line of every row (Parquet: row number + 1).
 
     Raises
     ------
@@ -85,43 +219,19 @@ def read_strings(spec: FileSpec, *, path: Path) -> pl.DataFrame:
     """
     if spec.format == "parquet":
         frame = pl.read_parquet(path)
-        return frame.with_columns(pl.all().cast(pl.String)).with_columns(
+        out = frame.with_columns(pl.all().cast(pl.String)).with_columns(
             pl.when(pl.all().str.strip_chars().is_in(list(spec.na_values)))
             .then(None)
             .otherwise(pl.all().str.strip_chars())
             .name.keep()
         )
-    text = _text(path)
-    lines = text.split("\n")
-    if not lines or not lines[0].strip():
-        raise InputError(path, "the file is empty", fix="check the path in the cohort sheet")
-    sep = _separator(spec)
-    header = [h.strip() for h in lines[0].split(sep)]
-    _check_columns(header, sep, path)
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(
-            path,
-            f"duplicate column name(s) {dupes[:5]}",
-            fix="give every column a unique name",
-            line=1,
+        return (
+            out.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
+            if lines
+            else out
         )
-    for lineno, line in enumerate(lines[1:], start=2):
-        if line and line.count(sep) != len(header) - 1:
-            raise InputError(
-                path,
-                f"row has {line.count(sep) + 1} fields but the header has {len(header)}",
-                fix="repair the row (missing or extra separators)",
-                line=lineno,
-            )
-    body = [ln for ln in lines[1:] if ln != ""]
-    columns = list(zip(*(ln.split(sep) for ln in body), strict=True)) if body else []
-    na = set(spec.na_values)
-    data = {
-        name: [None if v.strip() in na else v.strip() for v in col]
-        for name, col in zip(header, columns or [[] for _ in header], strict=True)
-    }
-    return pl.DataFrame(data, schema=dict.fromkeys(header, pl.String))
+    frame = _strings(_split(spec, path, comments=comments), spec.na_values)
+    return frame if lines else frame.drop("_line")
 
 
 def _infer(column: pl.Series) -> pl.Series:
@@ -140,7 +250,7 @@ def _infer(column: pl.Series) -> pl.Series:
     return column
 
 
-def _id_column(spec: FileSpec, header: Sequence[str], path: Path) -> str:
+def _id_column(spec: FileSpec, header: Sequence[str], path: Path, line: int = 1) -> str:
     if spec.id_column is None:
         return header[0]
     if spec.id_column not in header:
@@ -148,41 +258,50 @@ def _id_column(spec: FileSpec, header: Sequence[str], path: Path) -> str:
             path,
             f"id column '{spec.id_column}' not found; columns are {list(header)[:10]}",
             fix="set `id_column` in the cohort sheet to one of the file's columns",
-            line=1,
+            line=line,
             column=spec.id_column,
         )
     return spec.id_column
 
 
-def load_clinical(spec: FileSpec, endpoint: EndpointSpec) -> tuple[pl.DataFrame, list[AuditRecord]]:
-    """Read a clinical table and derive its survival endpoint.
+def _check_thousands(frame: pl.DataFrame, columns: Sequence[str], path: Path) -> None:
+    """Refuse ``1,234`` in a column whose other values are all numbers (vectorised)."""
+    for col in columns:
+        values = frame[col]
+        grouped = values.str.contains(_THOUSANDS).fill_null(value=False)
+        if not grouped.any():
+            continue
+        others = values.filter(values.is_not_null() & ~grouped)
+        if others.cast(pl.Float64, strict=False).null_count() == 0:
+            row = int(grouped.arg_true()[0])
+            problem, fix = not_a_number(values[row])
+            raise InputError(path, problem, fix=fix, line=int(frame["_line"][row]), column=col)
 
-    Parameters
-    ----------
-    spec
-        The clinical row of the cohort sheet.
-    endpoint
-        The endpoint definition the row names.
 
-    Returns
-    -------
-    tuple
-        The clinical frame (``patient_id``, ``{name}_time`` in days, ``{name}_event``,
-        then the other columns, typed; rows in file order) and the audit records of the
-        excluded rows and patients.
-
-    Raises
-    ------
-    InputError
-        Unreadable file, missing columns, duplicate patient ids, unknown event codings,
-        non-numeric times, or no patient / no event left.
-    """
-    path = Path(spec.path)
-    frame = read_strings(spec, path=path)
-    id_col = _id_column(spec, frame.columns, path)
-    first_line = 2
+def _clinical_ids(
+    spec: FileSpec, frame: pl.DataFrame, id_col: str, path: Path
+) -> tuple[pl.DataFrame, list[AuditRecord]]:
+    """Normalise TCGA-barcode case, audit missing ids, refuse duplicate ids."""
     records: list[AuditRecord] = []
-    frame = frame.with_row_index("_line", offset=first_line)
+    ids = frame[id_col]
+    normal = normalise_tcga_ids(ids)
+    changed = (normal != ids).fill_null(value=False)
+    records += [
+        AuditRecord(
+            spec.cohort,
+            "clinical",
+            spec.path,
+            int(line),
+            "row",
+            raw,
+            "id_normalised",
+            f"read as {new} (TCGA barcodes are upper case)",
+        )
+        for raw, new, line in zip(
+            ids.filter(changed), normal.filter(changed), frame["_line"].filter(changed), strict=True
+        )
+    ]
+    frame = frame.with_columns(normal.alias(id_col))
     missing_id = frame.filter(pl.col(id_col).is_null())
     records += [
         AuditRecord(
@@ -209,16 +328,106 @@ def load_clinical(spec: FileSpec, endpoint: EndpointSpec) -> tuple[pl.DataFrame,
             line=int(lines[1]),
             column=id_col,
         )
+    folded = frame.filter(pl.col(id_col).str.to_lowercase().is_duplicated())
+    if folded.height:
+        first = folded[id_col][0]
+        other = folded.filter(
+            pl.col(id_col).str.to_lowercase() == first.lower(), pl.col(id_col) != first
+        )
+        line = int(other["_line"][0])
+        raise InputError(
+            path,
+            f"patient ids '{first}' and '{other[id_col][0]}' differ only by case",
+            fix="write each patient's id one way (ids are case-sensitive)",
+            line=line,
+            column=id_col,
+        )
+    return frame, records
+
+
+def load_clinical(spec: FileSpec, endpoint: EndpointSpec) -> tuple[pl.DataFrame, list[AuditRecord]]:
+    """Read a clinical table and derive its survival endpoint.
+
+    Parameters
+    ----------
+    spec
+        The clinical row of the cohort sheet.
+    endpoint
+        The endpoint definition the row names.
+
+    Returns
+    -------
+    tuple
+        The clinical frame (``patient_id``, ``{name}_time`` in days, ``{name}_event``,
+        then the other columns, typed; rows in file order) and the audit records of the
+        excluded rows and patients (and of the decisions taken: ``id_normalised``,
+        ``last_contact_after_event``).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing columns, duplicate patient ids, unknown event codings,
+        non-numeric times, unparseable dates, implausible times, thousands separators,
+        or no patient / no event left.
+    """
+    path = Path(spec.path)
+    records: list[AuditRecord] = []
+    if spec.format in formats.BUILTIN:
+        if spec.format == "parquet":
+            frame = read_strings(spec, path=path, lines=True)
+        else:
+            split = _split(spec, path, comments=True)
+            frame = _strings(split, spec.na_values)
+            records += [
+                AuditRecord(
+                    spec.cohort,
+                    "clinical",
+                    spec.path,
+                    line,
+                    "row",
+                    "",
+                    "comment_line",
+                    f"line starts with '#', skipped: {text[:60]!r}",
+                )
+                for line, text in split.comments
+            ]
+        id_col = _id_column(spec, [c for c in frame.columns if c != "_line"], path)
+    else:
+        table = formats.read_clinical(spec)
+        frame, id_col, records = table.frame, table.id_column, list(table.records)
+    frame = frame.with_columns(pl.col("_line").cast(pl.Int64))
+    if frame.height == 0:
+        raise InputError(
+            path,
+            "the file has a header but no data rows",
+            fix="check that the file was exported completely",
+        )
+    frame, id_records = _clinical_ids(spec, frame, id_col, path)
+    records += id_records
+    _check_thousands(frame, [c for c in frame.columns if c not in {id_col, "_line"}], path)
     derived, exclusions = derive_endpoint(
-        frame.drop("_line"), endpoint, path=spec.path, id_column=id_col, first_line=first_line
+        frame.drop("_line"),
+        endpoint,
+        path=spec.path,
+        id_column=id_col,
+        lines=frame["_line"].to_list(),
     )
-    excluded_ids = {e.id for e in exclusions}
+    excluded_ids = {e.id for e in exclusions if not e.keep}
     records += [
-        AuditRecord(spec.cohort, "clinical", spec.path, e.line, "patient", e.id, e.reason, e.detail)
+        AuditRecord(
+            spec.cohort,
+            "clinical",
+            spec.path,
+            e.line,
+            "row" if e.keep else "patient",
+            e.id,
+            e.reason,
+            e.detail,
+        )
         for e in exclusions
     ]
     name = endpoint.name
-    keep = ~pl.Series(frame[id_col].to_list()).is_in(list(excluded_ids))
+    keep = ~frame[id_col].is_in(list(excluded_ids))
     others = [c for c in frame.columns if c not in {id_col, "_line"}]
     out = pl.DataFrame(
         {
@@ -246,15 +455,77 @@ def load_clinical(spec: FileSpec, endpoint: EndpointSpec) -> tuple[pl.DataFrame,
     ), records
 
 
-def _read_numeric(spec: FileSpec, path: Path, header: Sequence[str], id_col: str) -> pl.DataFrame:
-    """Fast path: one polars read with an explicit schema; locate bad cells on failure."""
+def _first_non_numeric(
+    strings: pl.DataFrame, columns: Sequence[str], id_col: str, path: Path, *, label: str
+) -> None:
+    """Raise on the first cell of ``columns`` that is not a number (vectorised per column)."""
+    for col in columns:
+        parsed = strings[col].cast(pl.Float64, strict=False)
+        bad = parsed.is_null() & strings[col].is_not_null()
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            value = strings[col][row]
+            problem, fix = not_a_number(value)
+            if problem.endswith("is not a number"):
+                problem = f"non-numeric value {value!r}"
+            line = strings["_line"][row] if "_line" in strings.columns else None
+            raise InputError(
+                path,
+                f"{problem} ({label} '{strings[id_col][row]}')",
+                fix=fix,
+                line=int(line) if line is not None else None,
+                column=col,
+            )
+
+
+def _check_short_rows(spec: FileSpec, path: Path, frame: pl.DataFrame, *, skip: int) -> None:
+    """Refuse rows with too few fields, which polars reads as trailing missing values.
+
+    Only when the last column has a missing value is the file scanned again, as one
+    String column, to count each line's separators (vectorised); too many fields already
+    fail the fast read.
+    """
+    last = frame.columns[-1]
+    if frame[last].null_count() == 0:
+        return
+    sep = _separator(spec)
+    raw = pl.read_csv(
+        path,
+        separator="\x1f" if sep != "\x1f" else "\x1e",
+        has_header=False,
+        skip_rows=skip + 1,
+        new_columns=["line"],
+        schema={"line": pl.String},
+        quote_char=None,
+        null_values=None,
+    )["line"]
+    fields = raw.str.strip_chars_end("\r").str.count_matches(sep, literal=True) + 1
+    bad = (fields != frame.width).fill_null(value=False)
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise InputError(
+            path,
+            f"row has {fields[row]} fields but the header has {frame.width}",
+            fix="repair the row (missing or extra separators)",
+            line=skip + 2 + row,
+        )
+
+
+def _read_numeric(
+    spec: FileSpec, path: Path, header: Sequence[str], id_col: str, *, skip: int = 0
+) -> pl.DataFrame:
+    """Fast path: one polars read with an explicit schema; locate bad cells on failure.
+
+    Returns ``feature`` + samples + ``_line`` (the file line of every row; polars keeps
+    a blank line as an all-null row, so row ``i`` is line ``skip + 2 + i``).
+    """
     schema = {h: (pl.String if h == id_col else pl.Float64) for h in header}
     try:
-        return pl.read_csv(
+        frame = pl.read_csv(
             path,
             separator=_separator(spec),
             has_header=False,
-            skip_rows=1,
+            skip_rows=skip + 1,
             new_columns=list(header),
             schema=schema,
             null_values=list(spec.na_values),
@@ -262,62 +533,172 @@ def _read_numeric(spec: FileSpec, path: Path, header: Sequence[str], id_col: str
         )
     except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, OSError):
         pass
-    strings = read_strings(spec, path=path)
-    for col in header:
-        if col == id_col:
-            continue
-        parsed = strings[col].cast(pl.Float64, strict=False)
-        bad = parsed.is_null() & strings[col].is_not_null()
-        if bad.any():
-            row = int(bad.arg_true()[0])
-            raise InputError(
-                path,
-                f"non-numeric value {strings[col][row]!r} (feature '{strings[id_col][row]}')",
-                fix="correct the value or add the token to `na_values` in the cohort sheet",
-                line=row + 2,
-                column=col,
-            )
+    else:
+        _check_short_rows(spec, path, frame, skip=skip)
+        return frame.with_row_index("_line", offset=skip + 2).with_columns(
+            pl.col("_line").cast(pl.Int64)
+        )
+    strings = _strings(_split(spec, path, comments=True), spec.na_values)
+    _first_non_numeric(strings, [h for h in header if h != id_col], id_col, path, label="feature")
     raise InputError(path, "cannot be read as a numeric matrix", fix="check the file's format")
 
 
-def _header(spec: FileSpec, path: Path) -> list[str]:
+def _header(spec: FileSpec, path: Path) -> tuple[list[str], int]:
+    """The header of a matrix and the number of ``#`` lines before it."""
     if spec.format == "parquet":
-        return list(pl.read_parquet_schema(path))
-    first = _text(path).split("\n", 1)[0] if path.suffix == ".gz" else None
-    if first is None:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            first = fh.readline().rstrip("\r\n")
-    return [h.strip() for h in first.split(_separator(spec))]
+        return list(pl.read_parquet_schema(path)), 0
+    skipped = 0
+    first = ""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            for raw in fh:
+                first = raw.rstrip("\r\n")
+                if not first.startswith("#"):
+                    break
+                skipped += 1
+    except (OSError, EOFError, zlib.error):
+        _text(path)  # raises the decompression error
+        raise
+    if not first.strip() or first.startswith("#"):
+        _split(spec, path, comments=True)  # raises the empty-file error
+    return [h.strip() for h in first.split(_separator(spec))], skipped
 
 
 def _matrix(spec: FileSpec, path: Path) -> tuple[pl.DataFrame, str]:
-    """The file as features x samples (``feature`` + Float64 sample columns)."""
+    """The file as features x samples: ``feature``, Float64 samples, ``_line`` (Int64).
+
+    ``_line`` is the file line of each feature (features_x_samples), 1 (the header) for
+    samples_x_features, null for Parquet.
+    """
+    if spec.format not in formats.BUILTIN:
+        raw = formats.read_matrix(spec)
+        return raw.frame, "feature"
     if spec.format == "parquet":
         raw = pl.read_parquet(path)
         id_col = _id_column(spec, raw.columns, path)
+        strings = raw.with_columns(pl.all().cast(pl.String)).with_row_index("_line", offset=2)
+        strings = strings.with_columns(pl.col("_line").cast(pl.Int64))
+        _first_non_numeric(
+            strings, [c for c in raw.columns if c != id_col], id_col, path, label="feature"
+        )
         frame = raw.with_columns(pl.col(id_col).cast(pl.String)).with_columns(
             pl.exclude(id_col).cast(pl.Float64)
         )
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("_line"))
     else:
-        header = _header(spec, path)
-        _check_columns(header, _separator(spec), path)
-        id_col = _id_column(spec, header, path)
+        header, skip = _header(spec, path)
+        _check_columns(header, _separator(spec), path, skip + 1)
+        id_col = _id_column(spec, header, path, skip + 1)
         if spec.orientation == "samples_x_features":
-            frame = read_strings(spec, path=path)
-            frame = frame.with_columns(pl.exclude(id_col).cast(pl.Float64, strict=False))
+            strings = _strings(_split(spec, path, comments=True), spec.na_values)
+            _first_non_numeric(
+                strings, [h for h in header if h != id_col], id_col, path, label="sample"
+            )
+            frame = strings.with_columns(pl.exclude(id_col, "_line").cast(pl.Float64))
         else:
-            frame = _read_numeric(spec, path, header, id_col)
+            frame = _read_numeric(spec, path, header, id_col, skip=skip)
     frame = frame.with_columns(pl.col(id_col).str.strip_chars())
     if spec.orientation == "samples_x_features":
+        dup = frame.filter(pl.col(id_col).is_duplicated() & pl.col(id_col).is_not_null())
+        if dup.height:
+            sid = dup[id_col][0]
+            lines = dup.filter(pl.col(id_col) == sid)["_line"].to_list()
+            raise InputError(
+                path,
+                f"sample id '{sid}' appears on lines {lines}",
+                fix="keep one row per sample (remove or rename the duplicates)",
+                line=lines[1],
+                column=id_col,
+            )
         samples = frame[id_col].to_list()
-        features = [c for c in frame.columns if c != id_col]
+        features = [c for c in frame.columns if c not in {id_col, "_line"}]
         values = frame.select(features).to_numpy().T
+        line = None if spec.format == "parquet" else skip + 1
         frame = pl.DataFrame(
-            {"feature": features} | {s: values[:, i] for i, s in enumerate(samples)},
-            schema={"feature": pl.String} | dict.fromkeys(samples, pl.Float64),
+            {"feature": features}
+            | {s: values[:, i] for i, s in enumerate(samples)}
+            | {"_line": [line] * len(features)},
+            schema={"feature": pl.String}
+            | dict.fromkeys(samples, pl.Float64)
+            | {"_line": pl.Int64},
         )
         return frame, id_col
     return frame.rename({id_col: "feature"}) if id_col != "feature" else frame, id_col
+
+
+def _symbol_hint(value: str) -> str:
+    """The gene symbol a spreadsheet date most likely was (``1-Sep`` -> SEPT1/SEPTIN1)."""
+    v = value.strip().lower()
+    m = re.match(r"^(\d{1,2})-([a-z]{3})", v) or re.match(r"^([a-z]{3})-(\d{1,2})$", v)
+    iso = re.match(r"^\d{4}-(\d{2})-(\d{2})$", v)
+    if m is not None:
+        a, b = m.groups()
+        month, number = (b, int(a)) if a.isdigit() else (a, int(b))
+    elif iso is not None and 1 <= int(iso[1]) <= len(_MONTHS):
+        month, number = _MONTHS[int(iso[1]) - 1], int(iso[2])
+    else:
+        return "the symbol it was"
+    renamed = {"sep": "SEPTIN", "mar": "MARCHF", "dec": "DELEC" if number == 1 else None}
+    legacy = {"sep": "SEPT", "mar": "MARCH"}
+    old = f"{legacy.get(month, month.upper())}{number}"
+    new = renamed.get(month)
+    return f"{old}, now {new}{number}" if new else old
+
+
+def _check_excel_dates(frame: pl.DataFrame, path: Path) -> None:
+    """Refuse feature ids that are dates a spreadsheet made of gene symbols (vectorised)."""
+    bad = frame["feature"].str.contains(EXCEL_DATE).fill_null(value=False)
+    if not bad.any():
+        return
+    row = int(bad.arg_true()[0])
+    value = frame["feature"][row]
+    line = frame["_line"][row]
+    raise InputError(
+        path,
+        f"feature id '{value}' is a date: a spreadsheet converted a gene symbol",
+        fix=f"restore the symbol ({_symbol_hint(value)}) from the original source, and import "
+        "gene columns as text when a spreadsheet opens the file",
+        line=int(line) if line is not None else None,
+        column=value if line == 1 else None,
+    )
+
+
+def _aggregate(
+    frame: pl.DataFrame, samples: Sequence[str], rule: str, spec: FileSpec
+) -> tuple[pl.DataFrame, list[AuditRecord]]:
+    """Combine rows of repeated feature ids by ``rule``; only those rows are grouped."""
+    dup = frame["feature"].is_duplicated()
+    if not dup.any():
+        return frame, []
+    frame = frame.with_row_index("_pos")
+    if rule == "first":
+        values = [pl.col(s).first() for s in samples]
+    elif rule == "sum":
+        values = [pl.when(pl.col(s).count() > 0).then(pl.col(s).sum()).alias(s) for s in samples]
+    else:
+        values = [getattr(pl.col(s), rule)() for s in samples]
+    grouped = (
+        frame.filter(dup)
+        .group_by("feature", maintain_order=True)
+        .agg(pl.col("_pos").first(), pl.col("_line").alias("_lines"), *values)
+    )
+    records = [
+        AuditRecord(
+            spec.cohort,
+            spec.modality,
+            spec.path,
+            lines[0],
+            "feature",
+            fid,
+            "duplicate_feature_aggregated",
+            f"{len(lines)} rows (lines {lines}) combined by `duplicates={rule}`",
+        )
+        for fid, lines in zip(grouped["feature"], grouped["_lines"], strict=True)
+    ]
+    grouped = grouped.with_columns(pl.col("_lines").list.first().alias("_line")).drop("_lines")
+    merged = pl.concat([frame.filter(~dup), grouped.select(frame.columns)]).sort("_pos")
+    return merged.drop("_pos"), records
 
 
 _TRANSFORMS = {
@@ -359,16 +740,32 @@ def load_omics(
         transform's domain, or no patient in common with the clinical table.
     """
     path = Path(spec.path)
-    frame, _ = _matrix(spec, path)
     records: list[AuditRecord] = []
-    frame = frame.with_row_index("_line", offset=2)
+    if spec.format in formats.BUILTIN:
+        frame, _ = _matrix(spec, path)
+    else:
+        raw = formats.read_matrix(spec)
+        frame, records = raw.frame, list(raw.records)
+        if raw.id_type is not None:
+            spec = dataclasses.replace(spec, id_type=raw.id_type)
+    if "_line" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("_line"))
+    samples = [c for c in frame.columns if c not in {"feature", "_line"}]
+    blank = pl.col("feature").is_null() & pl.all_horizontal(pl.col(samples).is_null())
+    frame = frame.filter(~blank) if samples else frame
+    if frame.height == 0:
+        raise InputError(
+            path,
+            "the file has a header but no feature rows",
+            fix="check that the file was exported completely",
+        )
     empty = frame.filter(pl.col("feature").is_null() | (pl.col("feature") == ""))
     records += [
         AuditRecord(
             spec.cohort,
             spec.modality,
             spec.path,
-            int(line),
+            None if line is None else int(line),
             "row",
             "",
             "missing_feature_id",
@@ -377,22 +774,59 @@ def load_omics(
         for line in empty["_line"]
     ]
     frame = frame.filter(pl.col("feature").is_not_null() & (pl.col("feature") != ""))
+    _check_excel_dates(frame, path)
+    rule = spec.option("duplicates", "error") or "error"
+    if rule not in DUPLICATE_RULES:
+        raise InputError(
+            path,
+            f"unknown `duplicates` rule {rule!r}",
+            fix="set `duplicates=` in the sheet's options column to one of "
+            f"{list(DUPLICATE_RULES)}",
+        )
     dup = frame.filter(pl.col("feature").is_duplicated())
-    if dup.height:
+    if dup.height and rule == "error":
         fid = dup["feature"][0]
         lines = dup.filter(pl.col("feature") == fid)["_line"].to_list()
         raise InputError(
             path,
             f"feature id '{fid}' appears on lines {lines}",
-            fix="make feature ids unique (rename or remove the duplicate rows)",
-            line=int(lines[1]),
+            fix="make feature ids unique, or combine them with `duplicates=sum` (or mean, max, "
+            "first) in the sheet's options column",
+            line=None if lines[1] is None else int(lines[1]),
             column="feature",
         )
-    frame = frame.drop("_line")
-    samples = [c for c in frame.columns if c != "feature"]
+    counts = frame.select(pl.col(samples).null_count()).row(0, named=True) if samples else {}
+    empty_samples = [s for s in samples if counts[s] == frame.height]
+    if empty_samples and len(empty_samples) == len(samples):
+        raise InputError(
+            path,
+            f"the matrix has no value: all {frame.height} rows x {len(samples)} samples are "
+            "missing",
+            fix="check the file (missing tokens, `na_values` in the sheet) and its format",
+        )
+    records += [
+        AuditRecord(
+            spec.cohort,
+            spec.modality,
+            spec.path,
+            None,
+            "sample",
+            s,
+            "all_values_missing",
+            f"every one of the {frame.height} values is missing",
+        )
+        for s in empty_samples
+    ]
+    samples = [s for s in samples if s not in set(empty_samples)]
     selection = select_samples(
         samples, id_type=spec.id_type, tumour_types=tumour_types, path=spec.path
     )
+    records += [
+        AuditRecord(
+            spec.cohort, spec.modality, spec.path, None, "sample", sample, "id_normalised", detail
+        )
+        for sample, detail in selection.normalised
+    ]
     for sample, _patient, reason, detail in selection.excluded:
         records.append(
             AuditRecord(
@@ -424,8 +858,17 @@ def load_omics(
             fix="check `id_type` in the cohort sheet and that the ids name the same patients",
             line=1,
         )
-    out = frame.select(pl.col("feature"), *[pl.col(s).cast(pl.Float64).alias(p) for p, s in kept])
-    if spec.transform != "none":
+    out = frame.select(
+        pl.col("feature"), pl.col("_line"), *[pl.col(s).cast(pl.Float64).alias(p) for p, s in kept]
+    )
+    _check_infinite(out, kept, path)
+    out, aggregated = _aggregate(out, [p for p, _ in kept], rule, spec)
+    records += aggregated
+    out_lines = out["_line"]
+    out = out.drop("_line")
+    if spec.transform in normalize.TRANSFORMS:
+        out = normalize.apply(out, transform=spec.transform, path=spec.path)
+    elif spec.transform != "none":
         func, valid, domain = _TRANSFORMS[spec.transform]
         cols = [p for p, _ in kept]
         bad = out.select(
@@ -440,11 +883,30 @@ def load_omics(
                 f"value {vals[col]} of feature '{vals['feature']}' is outside the domain "
                 f"of transform {spec.transform} ({domain})",
                 fix="use `transform: none` for this file, or check the data",
-                line=None,
+                line=None if out_lines[row] is None else int(out_lines[row]),
                 column=dict(kept)[col],
             )
         out = out.with_columns([func(pl.col(c)) for c in cols])
     return out, records
+
+
+def _check_infinite(out: pl.DataFrame, kept: Sequence[tuple[str, str]], path: Path) -> None:
+    """Refuse infinite values in the kept samples (one vectorised pass)."""
+    cols = [p for p, _ in kept]
+    bad = out.select(pl.any_horizontal([pl.col(c).is_infinite() for c in cols])).to_series()
+    if not bad.fill_null(value=False).any():
+        return
+    row = int(bad.fill_null(value=False).arg_true()[0])
+    vals = out.row(row, named=True)
+    col = next(c for c in cols if vals[c] is not None and abs(vals[c]) == float("inf"))
+    raise InputError(
+        path,
+        f"infinite value {vals[col]} (feature '{vals['feature']}')",
+        fix="replace it by NA (an infinite value usually comes from a log of 0 upstream) or "
+        "provide the untransformed values with a `transform` in the sheet",
+        line=None if vals["_line"] is None else int(vals["_line"]),
+        column=dict(kept)[col],
+    )
 
 
 def _ok(value: float, domain: str) -> bool:

@@ -22,9 +22,17 @@ import numpy as np
 import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-__all__ = ["OKABE_ITO", "km_plot_svg", "volcano_plot_svg"]
+__all__ = [
+    "OKABE_ITO",
+    "calibration_plot_svg",
+    "followup_plot_svg",
+    "forest_plot_svg",
+    "km_plot_svg",
+    "metrics_plot_svg",
+    "volcano_plot_svg",
+]
 
 OKABE_ITO: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -350,4 +358,231 @@ def volcano_plot_svg(
         if data.height:
             ax.legend(loc="best", frameon=False, fontsize=8)
             ax.set_ylim(bottom=0.0)
+        return _to_svg(fig)
+
+
+def followup_plot_svg(
+    time_days: Sequence[float] | np.ndarray,
+    event: Sequence[int] | np.ndarray,
+    *,
+    time_unit: Literal["days", "months", "years"] = "years",
+    bins: int = 20,
+) -> str:
+    """Histogram of follow-up times, stacked by status at last contact (event or censored).
+
+    Parameters
+    ----------
+    time_days
+        Follow-up time of each patient, in days.
+    event
+        1 = event at that time, 0 = censored.
+    time_unit
+        Unit of the time axis.
+    bins
+        Number of equal-width bins from 0 to the longest follow-up.
+
+    Returns
+    -------
+    str
+        The figure as SVG text.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or ``time_unit`` is unknown.
+    """
+    if time_unit not in DAYS_PER:
+        msg = f"time_unit must be one of {sorted(DAYS_PER)}, got {time_unit!r}"
+        raise ValueError(msg)
+    t = np.asarray(time_days, dtype=np.float64) / DAYS_PER[time_unit]
+    e = np.asarray(event).astype(bool)
+    if t.shape != e.shape:
+        msg = f"time and event differ in length ({t.size} vs {e.size})"
+        raise ValueError(msg)
+    edges = np.linspace(0.0, float(t.max()) if t.size and t.max() > 0 else 1.0, bins + 1)
+    with mpl.style.context("default"), mpl.rc_context(_RC):
+        fig = _new_figure(6.5, 3.2)
+        ax = fig.add_subplot()
+        ax.hist(
+            [t[e], t[~e]],
+            bins=edges,
+            stacked=True,
+            color=[OKABE_ITO[1], OKABE_ITO[0]],
+            label=[f"event ({int(e.sum())})", f"censored ({int((~e).sum())})"],
+            edgecolor="white",
+            linewidth=0.5,
+        )
+        ax.set_xlabel(f"Follow-up time ({time_unit})")
+        ax.set_ylabel("Patients (count)")
+        ax.set_title("Follow-up by status at last contact", loc="left", fontsize=11)
+        ax.legend(frameon=False)
+        return _to_svg(fig)
+
+
+def forest_plot_svg(
+    markers: pl.DataFrame,
+    *,
+    title: str,
+) -> str:
+    """Forest plot of markers (HR with 95% CI, log scale) beside their selection frequency.
+
+    Parameters
+    ----------
+    markers
+        Columns ``feature, hr, hr_lower, hr_upper, frequency`` (a biomarker table), in the
+        order to draw top to bottom. Rows with a non-finite or non-positive HR or limit are
+        drawn without an interval.
+    title
+        Figure title.
+
+    Returns
+    -------
+    str
+        The figure as SVG text.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing.
+    """
+    _check_columns(markers, ("feature", "hr", "hr_lower", "hr_upper", "frequency"), "markers")
+    n = markers.height
+    names = [str(v) for v in markers["feature"].to_list()]
+    hr = markers["hr"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    lo = markers["hr_lower"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    hi = markers["hr_upper"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    freq = markers["frequency"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    y = np.arange(n, dtype=np.float64)
+    with mpl.style.context("default"), mpl.rc_context(_RC):
+        fig = _new_figure(7.5, 1.2 + 0.26 * max(n, 1))
+        left, right = fig.subplots(1, 2, sharey=True, width_ratios=[3.0, 1.4])
+        if n == 0:
+            left.text(0.5, 0.5, "no marker selected", ha="center", transform=left.transAxes)
+        ok = np.isfinite(hr) & (hr > 0)
+        ci = ok & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi > 0)
+        colours = [OKABE_ITO[1] if h > 1 else OKABE_ITO[0] for h in np.nan_to_num(hr, nan=1.0)]
+        for i in np.flatnonzero(ci):
+            left.plot([lo[i], hi[i]], [y[i], y[i]], color=colours[i], linewidth=1.4)
+        left.scatter(hr[ok], y[ok], color=[colours[i] for i in np.flatnonzero(ok)], s=22, zorder=3)
+        left.axvline(1.0, color="#666666", linestyle="--", linewidth=0.8)
+        if ok.any():
+            left.set_xscale("log")
+            left.xaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+            left.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            left.xaxis.set_minor_formatter(NullFormatter())
+        left.set_yticks(y, labels=names)
+        left.set_ylim(n - 0.5, -0.5)
+        left.set_xlabel("Hazard ratio per unit of feature (95% CI, log scale)")
+        left.set_title(title, loc="left", fontsize=11)
+        right.barh(y, freq, color=OKABE_ITO[2], height=0.6)
+        right.set_xlim(0.0, 1.0)
+        right.set_xlabel("Selection frequency\n(fraction of outer folds)")
+        right.tick_params(axis="y", length=0)
+        return _to_svg(fig)
+
+
+def metrics_plot_svg(metrics: pl.DataFrame, *, metric_labels: dict[str, str]) -> str:
+    """Model comparison: mean and 95% interval across repeats, one panel per metric.
+
+    Parameters
+    ----------
+    metrics
+        Columns ``model, metric, mean, lower, upper`` (``models/metrics.tsv``).
+    metric_labels
+        Metric -> axis label (with unit), in panel order; other metrics are not drawn.
+
+    Returns
+    -------
+    str
+        The figure as SVG text.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing.
+    """
+    _check_columns(metrics, ("model", "metric", "mean", "lower", "upper"), "metrics")
+    models = metrics["model"].unique(maintain_order=True).to_list()
+    panels = [m for m in metric_labels if m in set(metrics["metric"].to_list())]
+    y = np.arange(len(models), dtype=np.float64)
+    with mpl.style.context("default"), mpl.rc_context(_RC):
+        ncol = min(3, max(len(panels), 1))
+        nrow = max(1, math.ceil(len(panels) / ncol))
+        fig = _new_figure(3.0 * ncol + 1.2, (0.8 + 0.25 * len(models)) * nrow + 0.4)
+        axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+        for k, ax in enumerate(axes):
+            if k >= len(panels):
+                ax.set_visible(False)
+                continue
+            metric = panels[k]
+            part = metrics.filter(pl.col("metric") == metric)
+            lookup = {r["model"]: r for r in part.iter_rows(named=True)}
+            for i, model in enumerate(models):
+                row = lookup.get(model)
+                if row is None or row["mean"] is None or not math.isfinite(row["mean"]):
+                    continue
+                colour = OKABE_ITO[i % len(OKABE_ITO)]
+                if row["lower"] is not None and math.isfinite(row["lower"]):
+                    ax.plot([row["lower"], row["upper"]], [i, i], color=colour, linewidth=1.6)
+                ax.scatter([row["mean"]], [i], color=colour, s=20, zorder=3)
+            if metric in {"harrell_c", "uno_c"} or metric.startswith(("auc_", "mean_auc")):
+                ax.axvline(0.5, color="#999999", linestyle=":", linewidth=0.8)
+            ax.set_yticks(y, labels=models if k % ncol == 0 else [""] * len(models))
+            ax.set_ylim(len(models) - 0.5, -0.5)
+            ax.set_xlabel(metric_labels[metric])
+        return _to_svg(fig)
+
+
+def calibration_plot_svg(calibration: dict[str, pl.DataFrame], *, horizon_label: str) -> str:
+    """Observed against predicted survival at a horizon, by groups of predicted survival.
+
+    Parameters
+    ----------
+    calibration
+        Model -> its calibration table (columns ``predicted, observed, lower_95,
+        upper_95``; Kaplan-Meier observed survival with its 95% interval per group).
+    horizon_label
+        The horizon with its unit, for the axis labels.
+
+    Returns
+    -------
+    str
+        The figure as SVG text.
+
+    Raises
+    ------
+    ValueError
+        If a table lacks a column.
+    """
+    with mpl.style.context("default"), mpl.rc_context(_RC):
+        fig = _new_figure(5.8, 4.6)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=0.8, label="ideal")
+        for i, (model, table) in enumerate(calibration.items()):
+            _check_columns(table, ("predicted", "observed", "lower_95", "upper_95"), model)
+            part = table.select(pl.all().cast(pl.Float64, strict=False)).filter(
+                pl.col("observed").is_finite() & pl.col("predicted").is_finite()
+            )
+            x = part["predicted"].to_numpy()
+            obs = part["observed"].to_numpy()
+            lo = np.nan_to_num(part["lower_95"].fill_null(np.nan).to_numpy(), nan=obs)
+            hi = np.nan_to_num(part["upper_95"].fill_null(np.nan).to_numpy(), nan=obs)
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.errorbar(
+                x,
+                obs,
+                yerr=[np.maximum(obs - lo, 0), np.maximum(hi - obs, 0)],
+                color=colour,
+                marker="o",
+                markersize=4,
+                linewidth=1.0,
+                capsize=2,
+                label=model,
+            )
+        ax.set_xlim(0.0, 1.02)
+        ax.set_ylim(0.0, 1.02)
+        ax.set_xlabel(f"Predicted survival probability at {horizon_label}")
+        ax.set_ylabel(f"Observed survival at {horizon_label} (Kaplan–Meier, 95% CI)")
+        ax.set_title("Calibration", loc="left", fontsize=11)
+        ax.legend(frameon=False, fontsize=7.5, loc="upper left")
         return _to_svg(fig)

@@ -11,6 +11,7 @@ lists and reports every difference.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -63,7 +64,10 @@ def final_outputs(*, outputs: Iterable[str], cohort: str) -> list[str]:
 def cohort_inputs(
     *, settings: Settings, cohort: str, config_path: str = "config/config.yaml"
 ) -> list[str]:
-    """The input files of ``cohort``: its data files, the configuration file and the sheet.
+    """The input files of ``cohort``: its data files and the configuration file.
+
+    The data files are those each row's reader reads (:func:`survomics.formats.input_files`:
+    a GDC sample sheet and its count files, a cBioPortal study's data files...).
 
     Parameters
     ----------
@@ -74,8 +78,26 @@ def cohort_inputs(
     config_path
         The configuration file, relative to the working directory.
     """
-    files = [str(f.path) for f in settings.files if f.cohort == cohort]
-    return [*files, config_path, str(settings.config["sheet"])]
+    from survomics import formats  # noqa: PLC0415 - keeps this module light to import
+
+    files = [name for f in settings.files if f.cohort == cohort for name in formats.input_files(f)]
+    return [*dict.fromkeys(files), config_path]
+
+
+def sheet_rows(*, settings: Settings, cohort: str) -> list[dict[str, Any]]:
+    """The cohort's rows of the sheet, as read (defaults and expansions included).
+
+    The record holds these rather than the sheet file's hash: adding another cohort to
+    the sheet changes neither this cohort's rows nor its record, so it reruns nothing.
+    """
+    rows = []
+    for spec in settings.files:
+        if spec.cohort == cohort:
+            row = dataclasses.asdict(spec)
+            row["options"] = dict(spec.options)
+            row["na_values"] = list(spec.na_values)
+            rows.append(row)
+    return rows
 
 
 def rule_env_files(*, rules: Iterable[Any]) -> dict[str, str]:
@@ -300,6 +322,7 @@ def build_provenance(
     source: str | Path,
     snakemake_version: str,
     directory: str | Path = ".",
+    rows: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The provenance record of one cohort.
 
@@ -324,6 +347,8 @@ def build_provenance(
         Version of the Snakemake that ran the workflow.
     directory
         The working directory that the paths of ``inputs`` and ``outputs`` start from.
+    rows
+        The cohort's sheet rows (:func:`sheet_rows`), recorded with their hash.
 
     Returns
     -------
@@ -356,6 +381,8 @@ def build_provenance(
         "git": git_state(source=source),
         "config": config,
         "config_sha256": canonical_hash(config),
+        "sheet_rows": list(rows),
+        "sheet_rows_sha256": canonical_hash(list(rows)),
         "seeds": {"modelling.seed": modelling.get("seed")},
         "rules": {name: Path(env).stem for name, env in sorted(rule_environments.items())},
         "rule_versions": rule_versions(cohort=cohort, directory=root),
@@ -442,9 +469,11 @@ def provenance_rule(
     source: str | Path,
     snakemake_version: str,
     out: str | Path,
+    rows: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Rule ``provenance``: write ``results/{cohort}/provenance.json``."""
     record = build_provenance(
+        rows=rows,
         cohort=cohort,
         inputs=inputs,
         outputs=outputs,

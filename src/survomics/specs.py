@@ -11,9 +11,28 @@ from dataclasses import dataclass
 from typing import Literal
 
 TimeUnit = Literal["days", "weeks", "months", "years"]
-FileFormat = Literal["tsv", "csv", "parquet"]
+FileFormat = Literal[
+    "tsv",
+    "csv",
+    "parquet",
+    "cbioportal",
+    "gdc_star_counts",
+    "gdc_clinical",
+    "biotab",
+    "maf",
+    "vcf",
+    "seg",
+    "xena",
+    "xena_clinical",
+    "h5ad",
+    "image_features",
+]
+"""Sheet ``format`` values; every one but ``tsv``/``csv``/``parquet`` has a reader in
+:mod:`survomics.formats` (documented with an example in ``docs/formats.md``)."""
 Orientation = Literal["features_x_samples", "samples_x_features"]
-Transform = Literal["none", "log2p1", "log2", "log10p1"]
+Transform = Literal["none", "log2p1", "log2", "log10p1", "beta_to_m", "log_cpm", "deseq2"]
+"""Element-wise (``log*``, ``beta_to_m``) or per-sample library-size (``log_cpm``,
+``deseq2``) transforms applied at ingest."""
 IdType = Literal["tcga_barcode", "patient"]
 
 DAYS_PER_UNIT: dict[str, float] = {
@@ -54,19 +73,31 @@ class EndpointSpec:
     derive
         ``"tcga"``: time is ``death_time_column`` for the dead and ``followup_time_column``
         for the living, event from ``status_column``. ``"columns"``: explicit
-        ``time_column`` and ``event_column``.
+        ``time_column`` and ``event_column``. ``"dates"``: time from
+        ``start_date_column`` to ``event_date_column`` (event) or else to
+        ``last_contact_date_column`` (censored), dates parsed with ``date_format``
+        (a strftime pattern); the event is ``event_column`` when given, else the presence
+        of an event date.
     time_unit
         Unit of the time columns; converted to days with :data:`DAYS_PER_UNIT`.
+    max_time_years
+        Plausibility bound: a derived time above it (e.g. months read as days) stops
+        with an error naming the row.
     """
 
     name: str
-    derive: Literal["tcga", "columns"]
+    derive: Literal["tcga", "columns", "dates"]
     time_unit: TimeUnit = "days"
     time_column: str | None = None
     event_column: str | None = None
     status_column: str | None = None
     death_time_column: str | None = None
     followup_time_column: str | None = None
+    start_date_column: str | None = None
+    event_date_column: str | None = None
+    last_contact_date_column: str | None = None
+    date_format: str = "%Y-%m-%d"
+    max_time_years: float = 50.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +132,9 @@ class FileSpec:
         characters; ``patient``: sample ids are patient ids.
     endpoint
         Clinical rows only: the name of an endpoint definition in the config.
+    options
+        Format options from the sheet's ``options`` column (``key=value;key=value``),
+        validated against :data:`survomics.formats.OPTIONS` of the row's format.
     sheet_line
         Line of this row in the cohort sheet (for messages).
     """
@@ -116,4 +150,9 @@ class FileSpec:
     na_values: tuple[str, ...] = DEFAULT_NA_VALUES
     id_type: IdType = "tcga_barcode"
     endpoint: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
     sheet_line: int = 0
+
+    def option(self, key: str, default: str | None = None) -> str | None:
+        """The value of a format option from the sheet's ``options`` column."""
+        return dict(self.options).get(key, default)

@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from survomics import ISOLATION_DROPPED, __version__
-from survomics.audit import concat_audits, write_audit
+from survomics.audit import concat_audits, exclusions, write_audit
 from survomics.errors import SurvomicsError
 from survomics.io import write_parquet, write_tsv
 from survomics.specs import EndpointSpec, FileSpec
@@ -151,7 +151,7 @@ def ingest_omics(
     from survomics.ingest import load_omics  # noqa: PLC0415
 
     patients = pl.read_parquet(clinical, columns=["patient_id"])["patient_id"].to_list()
-    excluded = concat_audits([clinical_audit]).filter(pl.col("level") == "patient")
+    excluded = exclusions(concat_audits([clinical_audit])).filter(pl.col("level") == "patient")
     excluded_patients = dict(zip(excluded["id"], excluded["reason"], strict=True))
     frame, records = load_omics(
         spec,
@@ -275,3 +275,33 @@ def report(
         ),
         out,
     )
+
+
+def read_anndata(*, spec: FileSpec, out_parquet: str | Path, out_audit: str | Path) -> None:
+    """Rule ``read_anndata``: an ``.h5ad`` row -> features x samples Parquet + its audit.
+
+    Runs in the single-cell environment (anndata, scanpy); ``ingest_omics`` then reads
+    the Parquet like any other matrix, in the ingest environment.
+    """
+    from survomics import formats  # noqa: PLC0415
+
+    raw = formats.read_matrix(spec)
+    LOG.info(
+        "%s: %d features x %d samples, %d audit records",
+        spec.path,
+        raw.frame.height,
+        raw.frame.width - 1,
+        len(raw.records),
+    )
+    write_parquet(raw.frame, out_parquet)
+    write_audit(list(raw.records), out_audit)
+
+
+def export_mudata(
+    *, clinical: str | Path, modalities: Mapping[str, str | Path], out: str | Path
+) -> None:
+    """Rule ``export_mudata``: a cohort's harmonized data as one MuData ``.h5mu``."""
+    from survomics.mudata_export import export_mudata as export  # noqa: PLC0415
+
+    export(clinical=clinical, modalities=modalities, out=out)
+    LOG.info("%s: clinical + %d modalities", out, len(modalities))

@@ -1,6 +1,6 @@
 rule ingest_clinical:
     input:
-        table=lambda wc: SETTINGS.clinical(wc.cohort).path,
+        table=lambda wc: formats.input_files(SETTINGS.clinical(wc.cohort)),
     output:
         parquet="results/{cohort}/data/clinical.parquet",
         audit="results/{cohort}/data/audit/clinical.tsv",
@@ -20,9 +20,32 @@ rule ingest_clinical:
         "../../scripts/ingest_clinical.py"
 
 
+rule read_anndata:
+    input:
+        lambda wc: formats.input_files(SETTINGS.omics(wc.cohort, wc.modality)),
+    output:
+        parquet="results/{cohort}/data/raw/{modality}.parquet",
+        audit="results/{cohort}/data/audit/{modality}.read.tsv",
+    log:
+        "results/logs/{cohort}/read_anndata.{modality}.log",
+    benchmark:
+        "results/benchmarks/{cohort}/read_anndata.{modality}.tsv"
+    conda:
+        "../../envs/singlecell.yaml"
+    envmodules:
+        "survomics/singlecell",
+    resources:
+        mem_mb=lambda wc, input, attempt: max(2000, 10 * input.size_mb) * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        spec=lambda wc: SETTINGS.omics(wc.cohort, wc.modality),
+    script:
+        "../../scripts/read_anndata.py"
+
+
 rule ingest_omics:
     input:
-        table=lambda wc: SETTINGS.omics(wc.cohort, wc.modality).path,
+        table=lambda wc: ingest_inputs(wc.cohort, wc.modality),
         clinical="results/{cohort}/data/clinical.parquet",
         clinical_audit="results/{cohort}/data/audit/clinical.tsv",
     output:
@@ -40,19 +63,15 @@ rule ingest_omics:
         mem_mb=lambda wc, input, attempt: max(1000, 20 * input.size_mb) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        spec=lambda wc: SETTINGS.omics(wc.cohort, wc.modality),
-        tumour_types=config["samples"]["tumour_types"],
+        spec=lambda wc: ingest_spec(wc.cohort, wc.modality),
+        tumour_types=SETTINGS.config["samples"]["tumour_types"],
     script:
         "../../scripts/ingest_omics.py"
 
 
 rule audit:
     input:
-        lambda wc: [f"results/{wc.cohort}/data/audit/clinical.tsv"]
-        + [
-            f"results/{wc.cohort}/data/audit/{m}.tsv"
-            for m in SETTINGS.modalities(wc.cohort)
-        ],
+        lambda wc: audit_inputs(wc.cohort),
     output:
         "results/{cohort}/data/audit.tsv",
     log:
@@ -66,3 +85,27 @@ rule audit:
         runtime=5,
     script:
         "../../scripts/audit.py"
+
+
+rule export_mudata:
+    input:
+        clinical="results/{cohort}/data/clinical.parquet",
+        modalities=lambda wc: [
+            f"results/{wc.cohort}/data/{m}.parquet"
+            for m in SETTINGS.modalities(wc.cohort)
+        ],
+    output:
+        "results/{cohort}/data/{cohort}.h5mu",
+    log:
+        "results/logs/{cohort}/export_mudata.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    envmodules:
+        "survomics/singlecell",
+    resources:
+        mem_mb=lambda wc, input, attempt: max(2000, 4 * input.size_mb) * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    params:
+        modalities=lambda wc: SETTINGS.modalities(wc.cohort),
+    script:
+        "../../scripts/export_mudata.py"

@@ -17,6 +17,6 @@ rule kaplan_meier:
         runtime=10,
     params:
         endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
-        group=config["kaplan_meier"]["group"],
+        group=SETTINGS.config["kaplan_meier"]["group"],
     script:
         "../../scripts/kaplan_meier.py"

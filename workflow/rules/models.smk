@@ -206,6 +206,6 @@ rule predictive:
     params:
         endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
         treatment=MODELLING["treatment"],
-        ties=config["screening"]["ties"],
+        ties=SETTINGS.config["screening"]["ties"],
     script:
         "../../scripts/predictive.py"

@@ -23,6 +23,7 @@ rule provenance:
         config=SETTINGS.config,
         rule_environments=lambda wc: prov.rule_env_files(rules=workflow.rules),
         source=workflow.basedir,
+        rows=lambda wc: prov.sheet_rows(settings=SETTINGS, cohort=wc.cohort),
         snakemake_version=SNAKEMAKE_VERSION,
     script:
         "../../scripts/provenance.py"

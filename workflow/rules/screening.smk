@@ -17,6 +17,6 @@ rule screen:
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
-        ties=config["screening"]["ties"],
+        ties=SETTINGS.config["screening"]["ties"],
     script:
         "../../scripts/screen.py"
