@@ -52,5 +52,25 @@ class InputError(SurvomicsError):
         super().__init__(f"{where}: {problem}. Fix: {fix}")
 
 
+def check_unique_columns(
+    header: list[str], *, path: str | Path, line: int, what: str = "column"
+) -> None:
+    """Refuse a header with repeated names, naming up to five of them.
+
+    Raises
+    ------
+    InputError
+        When a name appears more than once.
+    """
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(
+            path,
+            f"duplicate column name(s) {dupes[:5]}",
+            fix=f"give every {what} a unique name",
+            line=line,
+        )
+
+
 class ConfigError(InputError):
     """The configuration or the cohort sheet is invalid."""

@@ -70,7 +70,7 @@ import polars as pl
 from survomics import formats, normalize
 from survomics.audit import AuditRecord
 from survomics.endpoint import derive_endpoint, not_a_number
-from survomics.errors import InputError
+from survomics.errors import InputError, check_unique_columns
 from survomics.ids import normalise_tcga_ids, select_samples
 from survomics.specs import EndpointSpec, FileSpec
 
@@ -155,14 +155,7 @@ def _split(spec: FileSpec, path: Path, *, comments: bool) -> _Split:
     sep = _separator(spec)
     header = [h.strip() for h in lines[start].split(sep)]
     _check_columns(header, sep, path, start + 1)
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(
-            path,
-            f"duplicate column name(s) {dupes[:5]}",
-            fix="give every column a unique name",
-            line=start + 1,
-        )
+    check_unique_columns(header, path=path, line=start + 1)
     out = _Split(header=header, header_line=start + 1)
     for lineno, line in enumerate(lines[start + 1 :], start=start + 2):
         if not line.strip():

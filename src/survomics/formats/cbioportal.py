@@ -77,9 +77,9 @@ from pathlib import Path
 import polars as pl
 
 from survomics.audit import AuditRecord
-from survomics.errors import InputError
+from survomics.errors import InputError, check_unique_columns
 from survomics.formats import RawMatrix, RawTable
-from survomics.ids import parse_tcga_barcode
+from survomics.formats._text import is_tcga, string_rows
 from survomics.specs import FileSpec
 
 PATIENT_FILE = "data_clinical_patient.txt"
@@ -171,14 +171,7 @@ def _clinical_table(path: Path, spec: FileSpec, *, id_default: str) -> pl.DataFr
     trailing = len(header) > 1 and header[-1] == ""
     if trailing:  # a trailing tab on every line (as in cBioPortal's own examples)
         header = header[:-1]
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(
-            path,
-            f"duplicate column name(s) {dupes[:5]}",
-            fix="give every column a unique name",
-            line=skip + 1,
-        )
+    check_unique_columns(header, path=path, line=skip + 1)
     id_col = spec.id_column or id_default
     if id_col not in header:
         raise InputError(
@@ -190,29 +183,14 @@ def _clinical_table(path: Path, spec: FileSpec, *, id_default: str) -> pl.DataFr
             column=id_col,
         )
     na = set(spec.na_values)
-    rows: list[list[str | None]] = []
-    numbers: list[int] = []
-    for lineno, line in enumerate(lines[skip + 1 :], start=skip + 2):
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        if trailing and len(cells) == len(header) + 1 and not cells[-1].strip():
-            cells = cells[:-1]
-        if len(cells) != len(header):
-            raise InputError(
-                path,
-                f"row has {len(cells)} fields but the header has {len(header)}",
-                fix="repair the row (missing or extra tabs)",
-                line=lineno,
-            )
-        rows.append([None if c.strip() in na else c.strip() for c in cells])
-        numbers.append(lineno)
-    frame = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String), orient="row")
-    return frame.with_columns(pl.Series("_line", numbers, dtype=pl.Int64))
-
-
-def _is_tcga(ids: list[str]) -> bool:
-    return bool(ids) and all(parse_tcga_barcode(s) is not None for s in ids)
+    return string_rows(
+        lines[skip + 1 :],
+        header=header,
+        first_line=skip + 2,
+        na=na,
+        path=path,
+        trailing_tab=trailing,
+    )
 
 
 def _folder_and_file(spec: FileSpec) -> tuple[Path, Path]:
@@ -267,7 +245,7 @@ def _sample_patients(folder: Path, spec: FileSpec) -> tuple[Path, pl.DataFrame] 
 def _to_patients(raw: RawMatrix, folder: Path, spec: FileSpec, sources: list[str]) -> RawMatrix:
     """Map non-TCGA sample columns to patients through the sample file, if possible."""
     samples = [c for c in raw.frame.columns if c != "feature"]
-    if _is_tcga(samples):
+    if is_tcga(samples):
         return dataclasses.replace(raw, id_type="tcga_barcode", sources=tuple(sources))
     mapping = _sample_patients(folder, spec)
     if mapping is None:
@@ -309,14 +287,7 @@ def _to_patients(raw: RawMatrix, folder: Path, spec: FileSpec, sources: list[str
 
 def _profile_matrix(path: Path, spec: FileSpec, header: list[str]) -> pl.DataFrame:
     """A profile matrix as ``feature`` + Float64 sample columns."""
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(
-            path,
-            f"duplicate column name(s) {dupes[:5]}",
-            fix="give every sample column a unique name",
-            line=1,
-        )
+    check_unique_columns(header, path=path, line=1, what="sample column")
     annotation = [h for h in header if h in ANNOTATION_COLUMNS]
     if not annotation:
         raise InputError(

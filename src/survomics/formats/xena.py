@@ -42,8 +42,9 @@ from pathlib import Path
 import polars as pl
 
 from survomics.audit import AuditRecord
-from survomics.errors import InputError
+from survomics.errors import InputError, check_unique_columns
 from survomics.formats import RawMatrix, RawTable
+from survomics.formats._text import is_tcga, string_rows
 from survomics.ids import parse_tcga_barcode
 from survomics.specs import FileSpec
 
@@ -90,14 +91,7 @@ def _check_header(path: Path, header: list[str]) -> None:
             fix="a Xena file is tab-separated: check the file",
             line=1,
         )
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(
-            path,
-            f"duplicate column name(s) {dupes[:5]}",
-            fix="give every column a unique name",
-            line=1,
-        )
+    check_unique_columns(header, path=path, line=1)
 
 
 def _string_table(path: Path, na_values: tuple[str, ...]) -> pl.DataFrame:
@@ -108,27 +102,7 @@ def _string_table(path: Path, na_values: tuple[str, ...]) -> pl.DataFrame:
     header = [h.strip() for h in lines[0].split("\t")]
     _check_header(path, header)
     na = set(na_values) | set(_MISSING)
-    rows: list[list[str | None]] = []
-    numbers: list[int] = []
-    for lineno, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        if len(cells) != len(header):
-            raise InputError(
-                path,
-                f"row has {len(cells)} fields but the header has {len(header)}",
-                fix="repair the row (missing or extra tabs)",
-                line=lineno,
-            )
-        rows.append([None if c.strip() in na else c.strip() for c in cells])
-        numbers.append(lineno)
-    frame = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String), orient="row")
-    return frame.with_columns(pl.Series("_line", numbers, dtype=pl.Int64))
-
-
-def _is_tcga(ids: list[str]) -> bool:
-    return bool(ids) and all(parse_tcga_barcode(s) is not None for s in ids)
+    return string_rows(lines[1:], header=header, first_line=2, na=na, path=path)
 
 
 # --------------------------------------------------------------------------- matrix
@@ -175,7 +149,7 @@ def read_matrix(spec: FileSpec) -> RawMatrix:
     return RawMatrix(
         frame=frame,
         sources=(spec.path,),
-        id_type="tcga_barcode" if _is_tcga(samples) else None,
+        id_type="tcga_barcode" if is_tcga(samples) else None,
     )
 
 
