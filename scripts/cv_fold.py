@@ -1,4 +1,4 @@
-"""Rule ``cv_fold``: fit one model on one outer training fold, predict its test fold."""
+"""Rule ``cv_fold``: fit one model on the outer training folds of one repeat in turn."""
 
 from survomics import workflow as wf
 from survomics.model import steps
@@ -9,7 +9,7 @@ if "snakemake" in globals():
         sm.log[0],
         steps.cv_fold,
         model=sm.wildcards.model,
-        split=sm.wildcards.split,
+        repeat=int(sm.wildcards.repeat),
         modelling=sm.params.modelling,
         clinical=sm.input.clinical,
         omics=dict(zip(sm.params.modalities, sm.input.omics, strict=True)),

@@ -7,9 +7,10 @@ failed or non-local requests are recorded; every image must have decoded (``comp
 with a natural width); a full-page screenshot and a PDF print are saved under
 ``<repo>/results/test-artifacts/`` (git-ignored; the CI artefact).
 
-The run: the workflow on the bundled cohort with the small modelling settings and
-``privacy.pseudonymize: true``, on one core. ``SURVOMICS_REPORT_RUN=<workdir>`` reuses an
-existing run's working directory instead (for local iteration).
+The run: the shared run of ``tests/conftest.py`` (the workflow on the bundled cohort with
+the small modelling settings and ``privacy.pseudonymize: true``, on 2 cores), also checked
+by ``tests/test_workflow.py``. ``SURVOMICS_REPORT_RUN=<workdir>`` reuses an existing run's
+working directory instead (for local iteration).
 """
 
 from __future__ import annotations
@@ -45,41 +46,18 @@ MODELS = tuple(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["mo
 pytestmark = pytest.mark.workflow
 
 
-def _targets() -> list[str]:
-    base = f"results/{COHORT}"
-    shareable = ["clinical", "audit", "km_excluded"] + [f"risk_groups.{m}" for m in MODELS]
-    return [
-        f"{base}/report.html",
-        "results/index.html",
-        *(f"{base}/shareable/{n}.tsv" for n in shareable),
-    ]
-
-
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    reuse = os.environ.get("SURVOMICS_REPORT_RUN")
-    if reuse:
-        return Path(reuse)
-    path = tmp_path_factory.mktemp("report_run")
-    shutil.copytree(ROOT / "config", path / "config")
-    shutil.copytree(ROOT / "data", path / "data")
-    (path / "privacy.key").write_text("0f" * 32 + "\n")
-    extra = path / "config" / "test_report.yaml"
-    extra.write_text("privacy:\n  pseudonymize: true\n  key_file: privacy.key\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
-    command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
-    command += ["--configfile", "config/config.yaml", str(SMALL), str(extra), "--"]
-    proc = subprocess.run(
-        [*command, *_targets()],
-        cwd=path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-    assert proc.returncode == 0, proc.stderr[-5000:]
-    return path
+def workdir(acc_run: Path) -> Path:
+    """The shared run of ``tests/conftest.py`` (small modelling settings, pseudonymized
+    shareable tables); every target this module checks is in its default target."""
+    for target in (
+        f"results/{COHORT}/report.html",
+        "results/index.html",
+        f"results/{COHORT}/shareable/clinical.tsv",
+        *(f"results/{COHORT}/shareable/risk_groups.{m}.tsv" for m in MODELS),
+    ):
+        assert (acc_run / target).is_file(), target
+    return acc_run
 
 
 @pytest.fixture(scope="module")

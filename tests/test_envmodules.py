@@ -68,7 +68,27 @@ def rule_environments() -> dict[str, str]:
 
 
 def build_environment(venv: Path, requirements: list[str]) -> None:
-    """A virtual environment holding exactly ``requirements`` (and their dependencies)."""
+    """A virtual environment holding exactly ``requirements`` (and their dependencies).
+
+    Built with ``uv`` (in the test requirements; about 10 times faster than pip) when it
+    works, else with pip; both install the same pinned versions from PyPI.
+    """
+    uv = Path(sys.executable).parent / "uv"
+    if uv.is_file():
+        env = {**os.environ, "UV_NATIVE_TLS": "1"}  # the system's certificate store
+        made = subprocess.run(
+            [str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)],
+            env=env, check=False, timeout=600,
+        )  # fmt: skip
+        if made.returncode == 0:
+            done = subprocess.run(
+                [str(uv), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                 *requirements],
+                env=env, check=False, timeout=1800,
+            )  # fmt: skip
+            if done.returncode == 0:
+                return
+        shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",

@@ -36,13 +36,17 @@ Memory
     about :data:`BLOCK_BYTES` (a float64 NumPy block computed in place), each output
     column becomes a polars Series, and the output frame is assembled from those
     Series without a further copy. Peak memory is therefore the input frame (held by
-    the caller) + the output frame + one block — about twice the matrix. Measured
+    the caller) + the output frame + one block — about twice the matrix — unless the
+    caller lets :func:`apply` consume its input (``consume=True``, what
+    :func:`survomics.ingest.load_omics` does): each block of input columns is dropped
+    once copied, so the peak is one matrix + one block (measured for 485,000 x 2,000
+    in ``bench/results/methylation.txt``). Measured without ``consume``: the
     peak RSS of the whole process for 485,000 probes x 200 samples (0.78 GB per float64
     copy; input frame included): 1.69 GB for ``beta_to_m`` (5.6 s), 1.65 GB for
     ``log_cpm`` (4.1 s), 1.81 GB for ``deseq2`` (16.8 s, the per-sample medians),
     2 cores; i.e. about 16 GB for 485,000 x 2,000 (7.8 GB per copy). Values stay
-    float64: the Parquet contract is Float64 and a float32 pass would only save the
-    block (a few tens of MB), not the two frames. ``log_cpm`` and ``deseq2`` make two
+    float64: the Parquet contract is Float64, and a float32 pass would only save the
+    block (a few tens of MB). ``log_cpm`` and ``deseq2`` make two
     passes over the blocks (statistics, then values), ``beta_to_m`` one.
 """
 
@@ -70,12 +74,21 @@ BLOCK_BYTES = 64 * 2**20
 _INTEGER_TOLERANCE = 1e-6
 
 
-def _blocks(frame: pl.DataFrame, samples: list[str]) -> Iterator[tuple[list[str], np.ndarray]]:
-    """Writable float64 Fortran-ordered blocks of sample columns (missing -> NaN)."""
+def _blocks(
+    frame: pl.DataFrame, samples: list[str], *, consume: bool = False
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Writable float64 Fortran-ordered blocks of sample columns (missing -> NaN).
+
+    With ``consume``, the block's columns are dropped from ``frame`` (in place) once
+    copied, so that their memory can be freed before the next block.
+    """
     width = max(1, BLOCK_BYTES // max(1, 8 * frame.height))
     for start in range(0, len(samples), width):
         names = samples[start : start + width]
         block = frame.select(names).to_numpy(order="fortran", writable=True)
+        if consume:
+            for name in names:
+                frame.drop_in_place(name)
         yield names, np.asarray(block, dtype=np.float64, order="F")
 
 
@@ -167,9 +180,11 @@ def size_factors(counts: np.ndarray) -> np.ndarray:
     return np.exp(np.median(kept - kept.mean(axis=1, keepdims=True), axis=0))
 
 
-def _beta_to_m(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.Series]:
+def _beta_to_m(
+    frame: pl.DataFrame, samples: list[str], *, path: str, consume: bool
+) -> list[pl.Series]:
     columns: list[pl.Series] = []
-    for names, block in _blocks(frame, samples):
+    for names, block in _blocks(frame, samples, consume=consume):
         with np.errstate(invalid="ignore"):
             bad = ((block < 0) | (block > 1)) & ~np.isnan(block)
         if bad.any():
@@ -179,7 +194,9 @@ def _beta_to_m(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl
     return columns
 
 
-def _log_cpm(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.Series]:
+def _log_cpm(
+    frame: pl.DataFrame, samples: list[str], *, path: str, consume: bool
+) -> list[pl.Series]:
     libs: list[np.ndarray] = []
     for names, block in _blocks(frame, samples):
         _check_counts(frame, names, block, path=path)
@@ -196,7 +213,7 @@ def _log_cpm(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.S
     mean = float(lib_sizes.mean()) if lib_sizes.size else 1.0
     columns: list[pl.Series] = []
     start = 0
-    for names, block in _blocks(frame, samples):
+    for names, block in _blocks(frame, samples, consume=consume):
         libs_block = lib_sizes[start : start + len(names)]
         start += len(names)
         log_cpm(block, lib_sizes=libs_block, mean_lib_size=mean, out=block)
@@ -204,7 +221,9 @@ def _log_cpm(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.S
     return columns
 
 
-def _deseq2(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.Series]:
+def _deseq2(
+    frame: pl.DataFrame, samples: list[str], *, path: str, consume: bool
+) -> list[pl.Series]:
     log_sum = np.zeros(frame.height)
     usable = np.ones(frame.height, dtype=bool)
     for names, block in _blocks(frame, samples):
@@ -222,7 +241,7 @@ def _deseq2(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.Se
         )
     log_reference = log_sum[usable] / len(samples)
     columns: list[pl.Series] = []
-    for names, block in _blocks(frame, samples):
+    for names, block in _blocks(frame, samples, consume=consume):
         ratios = np.log(block[usable]) - log_reference[:, None]
         factors = np.exp(np.median(ratios, axis=0))
         np.divide(block, factors, out=block)
@@ -231,7 +250,7 @@ def _deseq2(frame: pl.DataFrame, samples: list[str], *, path: str) -> list[pl.Se
     return columns
 
 
-def apply(frame: pl.DataFrame, *, transform: str, path: str) -> pl.DataFrame:
+def apply(frame: pl.DataFrame, *, transform: str, path: str, consume: bool = False) -> pl.DataFrame:
     """Apply one of :data:`TRANSFORMS` to a ``feature`` + samples frame.
 
     Parameters
@@ -242,6 +261,12 @@ def apply(frame: pl.DataFrame, *, transform: str, path: str) -> pl.DataFrame:
         One of :data:`TRANSFORMS`.
     path
         The input file, for messages.
+    consume
+        Drop each sample column from ``frame`` (in place) once its block is copied, so
+        that the input's memory is freed as the output grows: peak memory is then one
+        matrix + one block instead of two matrices, provided that the caller holds no
+        other reference to the columns. ``frame`` keeps only ``feature`` afterwards
+        (when a value outside the domain raises, the columns already copied).
 
     Returns
     -------
@@ -258,11 +283,11 @@ def apply(frame: pl.DataFrame, *, transform: str, path: str) -> pl.DataFrame:
     """
     samples = [c for c in frame.columns if c != "feature"]
     if transform == "beta_to_m":
-        columns = _beta_to_m(frame, samples, path=path)
+        columns = _beta_to_m(frame, samples, path=path, consume=consume)
     elif transform == "log_cpm":
-        columns = _log_cpm(frame, samples, path=path)
+        columns = _log_cpm(frame, samples, path=path, consume=consume)
     elif transform == "deseq2":
-        columns = _deseq2(frame, samples, path=path)
+        columns = _deseq2(frame, samples, path=path, consume=consume)
     else:
         msg = f"unknown transform {transform!r}; expected one of {sorted(TRANSFORMS)}"
         raise ValueError(msg)

@@ -1,5 +1,7 @@
 # Configuration is validated here, before the DAG is built (see survomics.config).
 import dataclasses
+import functools
+import os
 import re
 
 from snakemake.exceptions import WorkflowError
@@ -17,6 +19,7 @@ COHORTS = SETTINGS.cohorts
 MODELLING = SETTINGS.config["modelling"]
 MODELS = list(MODELLING["models"]) if MODELLING["enabled"] else []
 SPLITS = split_names(folds=MODELLING["outer_folds"], repeats=MODELLING["outer_repeats"])
+REPEATS = list(range(MODELLING["outer_repeats"]))
 
 
 wildcard_constraints:
@@ -27,7 +30,64 @@ wildcard_constraints:
         sorted({re.escape(m) for c in COHORTS for m in SETTINGS.modalities(c)})
     ),
     model="|".join(MODELS) or "no-model",
-    split=r"r[0-9]+f[0-9]+",
+    repeat=r"[0-9]+",
+
+
+# Snakemake calls input functions, params and resources once per job (tens of thousands
+# for a large sheet) and the Settings look-ups scan the whole sheet: each is computed
+# once per cohort (and modality) here.
+clinical_spec = functools.cache(SETTINGS.clinical)
+omics_spec = functools.cache(SETTINGS.omics)
+endpoint_spec = functools.cache(SETTINGS.endpoint)
+
+
+def endpoint_name(cohort):
+    """Name of the endpoint of ``cohort``."""
+    return endpoint_spec(cohort).name
+
+
+@functools.cache
+def _modalities(cohort):
+    return tuple(SETTINGS.modalities(cohort))
+
+
+def cohort_modalities(cohort):
+    """Omics modalities of ``cohort`` in sheet order (SETTINGS.modalities, cached)."""
+    return list(_modalities(cohort))
+
+
+@functools.cache
+def _cohort_specs(cohort):
+    return tuple(spec for spec in SETTINGS.files if spec.cohort == cohort)
+
+
+def cohort_specs(cohort):
+    """The sheet rows of ``cohort`` in sheet order."""
+    return list(_cohort_specs(cohort))
+
+
+@functools.cache
+def _spec_files(spec):
+    return tuple(formats.input_files(spec))
+
+
+def spec_files(spec):
+    """Files one sheet row's reader reads (formats.input_files, cached per row)."""
+    return list(_spec_files(spec))
+
+
+def input_mb(input):
+    """Size in MiB of a job's input files that exist (as input.size_mb, without asyncio).
+
+    Missing files count 0, as in a dry run before upstream jobs ran.
+    """
+    total = 0
+    for path in input:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            pass
+    return total / 1048576
 
 
 def model_modalities(model):
@@ -46,11 +106,11 @@ def model_inputs(wc):
 
 
 def fold_outputs(wc):
-    """The per-split outputs of one model that ``cv_gather`` collects."""
+    """The per-repeat outputs of one model that ``cv_gather`` collects."""
     base = f"results/{wc.cohort}/cv/{wc.model}"
     return {
-        "predictions": [f"{base}/{s}/predictions.parquet" for s in SPLITS],
-        "selected": [f"{base}/{s}/selected.tsv" for s in SPLITS],
+        "predictions": [f"{base}/r{r}/predictions.parquet" for r in REPEATS],
+        "selected": [f"{base}/r{r}/selected.tsv" for r in REPEATS],
     }
 
 
@@ -77,9 +137,10 @@ def biomarker_model(modality):
     return (single or using or [None])[0]
 
 
+@functools.cache
 def ingest_spec(cohort, modality):
     """The sheet row ingest_omics reads: an .h5ad row's pseudobulk Parquet instead."""
-    spec = SETTINGS.omics(cohort, modality)
+    spec = omics_spec(cohort, modality)
     if spec.format != "h5ad":
         return spec
     return dataclasses.replace(
@@ -96,21 +157,26 @@ def ingest_spec(cohort, modality):
 
 def ingest_inputs(cohort, modality):
     """Files ingest_omics reads for one modality (see ingest_spec)."""
-    return formats.input_files(ingest_spec(cohort, modality))
+    return spec_files(ingest_spec(cohort, modality))
 
 
 def audit_inputs(cohort):
     """Every per-file audit table of a cohort (.h5ad rows add their reading step's)."""
     out = [f"results/{cohort}/data/audit/clinical.tsv"]
-    for modality in SETTINGS.modalities(cohort):
+    for modality in cohort_modalities(cohort):
         out.append(f"results/{cohort}/data/audit/{modality}.tsv")
-        if SETTINGS.omics(cohort, modality).format == "h5ad":
+        if omics_spec(cohort, modality).format == "h5ad":
             out.append(f"results/{cohort}/data/audit/{modality}.read.tsv")
     return out
 
 
 def all_outputs():
     """Every final output of every cohort of the sheet."""
+    return list(_all_outputs())
+
+
+@functools.cache
+def _all_outputs():
     out = []
     for cohort in COHORTS:
         out += [
@@ -123,7 +189,7 @@ def all_outputs():
             f"results/{cohort}/qc/intake.tsv",
             *shareable_outputs(cohort),
         ]
-        for modality in SETTINGS.modalities(cohort):
+        for modality in cohort_modalities(cohort):
             out += [
                 f"results/{cohort}/data/{modality}.parquet",
                 f"results/{cohort}/screening/{modality}.univariate_cox.tsv",
@@ -143,7 +209,22 @@ def all_outputs():
             out.append(
                 f"results/{pair['test']}/validation/{pair['train']}/{m}/metrics.tsv"
             )
-    return out
+    return tuple(out)
+
+
+@functools.cache
+def _outputs_by_cohort():
+    groups = {}
+    for path in _all_outputs():
+        parts = path.split("/", 2)
+        if len(parts) == 3 and parts[0] == "results":
+            groups.setdefault(parts[1], []).append(path)
+    return groups
+
+
+def cohort_outputs(cohort):
+    """The final outputs under results/{cohort}/ (all_outputs grouped once by cohort)."""
+    return list(_outputs_by_cohort().get(cohort, []))
 
 
 # --- report (rules/report.smk) ---
@@ -174,14 +255,14 @@ def biomarker_modalities(cohort):
     """Modalities of ``cohort`` with a biomarker table."""
     if not MODELS:
         return []
-    return [m for m in SETTINGS.modalities(cohort) if biomarker_model(m)]
+    return [m for m in cohort_modalities(cohort) if biomarker_model(m)]
 
 
 def predictive_modalities(cohort):
     """Modalities of ``cohort`` with a treatment-interaction screen."""
     if not (MODELS and MODELLING["treatment"]):
         return []
-    return list(SETTINGS.modalities(cohort))
+    return cohort_modalities(cohort)
 
 
 def validations_of(cohort):
@@ -202,7 +283,7 @@ def report_inputs(wc):
         "audit": f"results/{c}/data/audit.tsv",
         "screens": [
             f"results/{c}/screening/{m}.univariate_cox.tsv"
-            for m in SETTINGS.modalities(c)
+            for m in cohort_modalities(c)
         ],
         "km_table": f"results/{c}/km/km_by_group.tsv",
         "km_medians": f"results/{c}/km/medians.tsv",
@@ -222,7 +303,7 @@ def report_inputs(wc):
             f"results/{c}/validation/{t}/{m}/missing_features.tsv"
             for t, m in validations_of(c)
         ],
-        "data": report_prov.cohort_inputs(settings=SETTINGS, cohort=c),
+        "data": cohort_data_files(c),
         "key": PRIVACY_KEY,
     }
     if MODELS:
@@ -230,6 +311,22 @@ def report_inputs(wc):
         for name, leaf in REPORT_MODEL_FILES.items():
             files[name] = [f"results/{c}/models/{m}/{leaf}" for m in MODELS]
     return files
+
+
+@functools.cache
+def _cohort_data_files(cohort):
+    return tuple(report_prov.cohort_inputs(settings=SETTINGS, cohort=cohort))
+
+
+def cohort_data_files(cohort):
+    """The input files of ``cohort`` (provenance.cohort_inputs, cached per cohort)."""
+    return list(_cohort_data_files(cohort))
+
+
+@functools.cache
+def rule_environments():
+    """Environment files of all rules, computed once (when the first job asks)."""
+    return report_prov.rule_env_files(rules=workflow.rules)
 
 
 def shareable_tables(wc):

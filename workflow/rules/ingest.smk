@@ -1,6 +1,6 @@
 rule ingest_clinical:
     input:
-        table=lambda wc: formats.input_files(SETTINGS.clinical(wc.cohort)),
+        table=lambda wc: spec_files(clinical_spec(wc.cohort)),
     output:
         parquet="results/{cohort}/data/clinical.parquet",
         audit="results/{cohort}/data/audit/clinical.tsv",
@@ -11,18 +11,18 @@ rule ingest_clinical:
     envmodules:
         "survomics/ingest",
     resources:
-        mem_mb=lambda wc, input, attempt: max(1000, 20 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(1000, 20 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
     params:
-        spec=lambda wc: SETTINGS.clinical(wc.cohort),
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort),
+        spec=lambda wc: clinical_spec(wc.cohort),
+        endpoint=lambda wc: endpoint_spec(wc.cohort),
     script:
         "../../scripts/ingest_clinical.py"
 
 
 rule read_anndata:
     input:
-        lambda wc: formats.input_files(SETTINGS.omics(wc.cohort, wc.modality)),
+        lambda wc: spec_files(omics_spec(wc.cohort, wc.modality)),
     output:
         parquet="results/{cohort}/data/raw/{modality}.parquet",
         audit="results/{cohort}/data/audit/{modality}.read.tsv",
@@ -35,10 +35,10 @@ rule read_anndata:
     envmodules:
         "survomics/singlecell",
     resources:
-        mem_mb=lambda wc, input, attempt: max(2000, 10 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(2000, 10 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        spec=lambda wc: SETTINGS.omics(wc.cohort, wc.modality),
+        spec=lambda wc: omics_spec(wc.cohort, wc.modality),
     script:
         "../../scripts/read_anndata.py"
 
@@ -60,7 +60,7 @@ rule ingest_omics:
     envmodules:
         "survomics/ingest",
     resources:
-        mem_mb=lambda wc, input, attempt: max(1000, 20 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(1000, 20 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         spec=lambda wc: ingest_spec(wc.cohort, wc.modality),
@@ -92,7 +92,7 @@ rule export_mudata:
         clinical="results/{cohort}/data/clinical.parquet",
         modalities=lambda wc: [
             f"results/{wc.cohort}/data/{m}.parquet"
-            for m in SETTINGS.modalities(wc.cohort)
+            for m in cohort_modalities(wc.cohort)
         ],
     output:
         "results/{cohort}/data/{cohort}.h5mu",
@@ -103,9 +103,9 @@ rule export_mudata:
     envmodules:
         "survomics/singlecell",
     resources:
-        mem_mb=lambda wc, input, attempt: max(2000, 4 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(2000, 4 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 20 * attempt,
     params:
-        modalities=lambda wc: SETTINGS.modalities(wc.cohort),
+        modalities=lambda wc: cohort_modalities(wc.cohort),
     script:
         "../../scripts/export_mudata.py"

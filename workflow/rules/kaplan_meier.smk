@@ -16,7 +16,7 @@ rule kaplan_meier:
         mem_mb=1000,
         runtime=10,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         group=SETTINGS.config["kaplan_meier"]["group"],
     script:
         "../../scripts/kaplan_meier.py"

@@ -1,5 +1,6 @@
-# Leakage-free modelling: outer splits, one job per (model, outer split), gather, final
-# models, external validation, biomarkers and the treatment-interaction screen.
+# Leakage-free modelling: outer splits, one job per (model, outer repeat) that fits the
+# repeat's folds in turn, gather, final models, external validation, biomarkers and the
+# treatment-interaction screen.
 # Functions: survomics.model.steps; models and their settings: config `modelling:`.
 
 
@@ -19,7 +20,7 @@ rule cv_splits:
         mem_mb=1000,
         runtime=10,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         modelling=MODELLING,
     script:
         "../../scripts/cv_splits.py"
@@ -31,23 +32,24 @@ rule cv_fold:
         splits="results/{cohort}/cv/splits.tsv",
         grid="results/{cohort}/cv/time_grid.tsv",
     output:
-        predictions="results/{cohort}/cv/{model}/{split}/predictions.parquet",
-        selected="results/{cohort}/cv/{model}/{split}/selected.tsv",
-        excluded="results/{cohort}/cv/{model}/{split}/excluded.tsv",
+        predictions="results/{cohort}/cv/{model}/r{repeat}/predictions.parquet",
+        selected="results/{cohort}/cv/{model}/r{repeat}/selected.tsv",
+        excluded="results/{cohort}/cv/{model}/r{repeat}/excluded.tsv",
     log:
-        "results/logs/{cohort}/cv_fold.{model}.{split}.log",
+        "results/logs/{cohort}/cv_fold.{model}.r{repeat}.log",
     benchmark:
-        "results/benchmarks/{cohort}/cv_fold.{model}.{split}.tsv"
+        "results/benchmarks/{cohort}/cv_fold.{model}.r{repeat}.tsv"
     conda:
         "../../envs/modelling.yaml"
     envmodules:
         "survomics/modelling",
     threads: 1
     resources:
-        mem_mb=lambda wc, input, attempt: max(2000, 20 * input.size_mb) * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        # the folds are fitted one after the other: memory of one fit, time of K
+        mem_mb=lambda wc, input, attempt: max(2000, 20 * input_mb(input)) * attempt,
+        runtime=lambda wc, attempt: 60 * MODELLING["outer_folds"] * attempt,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         modelling=MODELLING,
         modalities=lambda wc: model_modalities(wc.model),
     script:
@@ -77,7 +79,7 @@ rule cv_gather:
         mem_mb=2000,
         runtime=20,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         evaluation=MODELLING["evaluation"],
     script:
         "../../scripts/cv_gather.py"
@@ -150,10 +152,10 @@ rule final_model:
     envmodules:
         "survomics/modelling",
     resources:
-        mem_mb=lambda wc, input, attempt: max(2000, 20 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(2000, 20 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         modelling=MODELLING,
         modalities=lambda wc: model_modalities(wc.model),
     script:
@@ -178,7 +180,7 @@ rule score:
         mem_mb=2000,
         runtime=20,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.test).name,
+        endpoint=lambda wc: endpoint_name(wc.test),
         evaluation=MODELLING["evaluation"],
         grid_points=MODELLING["evaluation"]["grid_points"],
         modalities=lambda wc: model_modalities(wc.model),
@@ -201,10 +203,10 @@ rule predictive:
     envmodules:
         "survomics/modelling",
     resources:
-        mem_mb=lambda wc, input, attempt: max(1000, 6 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(1000, 6 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         treatment=MODELLING["treatment"],
         ties=SETTINGS.config["screening"]["ties"],
     script:

@@ -5,8 +5,10 @@ from survomics import provenance as prov
 
 rule provenance:
     input:
-        outputs=lambda wc: prov.final_outputs(outputs=all_outputs(), cohort=wc.cohort),
-        data=lambda wc: prov.cohort_inputs(settings=SETTINGS, cohort=wc.cohort),
+        outputs=lambda wc: prov.final_outputs(
+            outputs=cohort_outputs(wc.cohort), cohort=wc.cohort
+        ),
+        data=lambda wc: cohort_data_files(wc.cohort),
     output:
         "results/{cohort}/provenance.json",
     log:
@@ -21,7 +23,7 @@ rule provenance:
         runtime=10,
     params:
         config=SETTINGS.config,
-        rule_environments=lambda wc: prov.rule_env_files(rules=workflow.rules),
+        rule_environments=lambda wc: rule_environments(),
         source=workflow.basedir,
         rows=lambda wc: prov.sheet_rows(settings=SETTINGS, cohort=wc.cohort),
         snakemake_version=SNAKEMAKE_VERSION,

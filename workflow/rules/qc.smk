@@ -1,15 +1,12 @@
 rule intake_qc:
     input:
         files=lambda wc: [
-            path
-            for spec in SETTINGS.files
-            if spec.cohort == wc.cohort
-            for path in formats.input_files(spec)
+            path for spec in cohort_specs(wc.cohort) for path in spec_files(spec)
         ],
         clinical="results/{cohort}/data/clinical.parquet",
         matrices=lambda wc: [
             f"results/{wc.cohort}/data/{m}.parquet"
-            for m in SETTINGS.modalities(wc.cohort)
+            for m in cohort_modalities(wc.cohort)
         ],
         audit="results/{cohort}/data/audit.tsv",
     output:
@@ -26,11 +23,11 @@ rule intake_qc:
     envmodules:
         "survomics/report",
     resources:
-        mem_mb=lambda wc, input, attempt: max(1000, 4 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(1000, 4 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
     params:
-        specs=lambda wc: [spec for spec in SETTINGS.files if spec.cohort == wc.cohort],
-        modalities=lambda wc: SETTINGS.modalities(wc.cohort),
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        specs=lambda wc: cohort_specs(wc.cohort),
+        modalities=lambda wc: cohort_modalities(wc.cohort),
+        endpoint=lambda wc: endpoint_name(wc.cohort),
     script:
         "../../scripts/intake_qc.py"

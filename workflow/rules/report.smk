@@ -20,13 +20,13 @@ rule report:
         mem_mb=2000,
         runtime=10,
     params:
-        modalities=lambda wc: SETTINGS.modalities(wc.cohort),
+        modalities=lambda wc: cohort_modalities(wc.cohort),
         biomarker_modalities=lambda wc: biomarker_modalities(wc.cohort),
         predictive_modalities=lambda wc: predictive_modalities(wc.cohort),
         validations=lambda wc: validations_of(wc.cohort),
         models=MODELS,
         model_files=list(REPORT_MODEL_FILES),
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         settings=SETTINGS.config,
         source=workflow.basedir,
         snakemake_version=REPORT_SNAKEMAKE_VERSION,
@@ -91,6 +91,6 @@ rule index:
         runtime=10,
     params:
         cohorts=COHORTS,
-        endpoints=[SETTINGS.endpoint(c).name for c in COHORTS],
+        endpoints=[endpoint_name(c) for c in COHORTS],
     script:
         "../../scripts/index.py"

@@ -13,10 +13,10 @@ rule screen:
     envmodules:
         "survomics/survival",
     resources:
-        mem_mb=lambda wc, input, attempt: max(1000, 6 * input.size_mb) * attempt,
+        mem_mb=lambda wc, input, attempt: max(1000, 6 * input_mb(input)) * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        endpoint=lambda wc: SETTINGS.endpoint(wc.cohort).name,
+        endpoint=lambda wc: endpoint_name(wc.cohort),
         ties=SETTINGS.config["screening"]["ties"],
     script:
         "../../scripts/screen.py"

@@ -4,8 +4,8 @@ One :class:`SurvivalModel` object holds everything learned from data for one mod
 per-modality filtering, imputation, scaling and feature selection, the clinical design,
 the penalty chosen by inner cross-validation, the estimator — so that fitting it on an
 outer training fold and predicting the held-out fold can never use a held-out patient.
-The workflow runs :func:`run_fold` once per (model, outer split); :func:`cross_validate`
-loops over all splits for notebooks and tests.
+The workflow runs one job per (model, outer repeat) that calls :func:`run_fold` for each
+fold; :func:`cross_validate` loops over all splits for notebooks and tests.
 
 Per modality (:class:`ModalityBlock`), fitted on the training patients that have it:
 
@@ -32,7 +32,11 @@ value takes the training mode and an unseen level all-zero dummies.
 patients; each penalty is scored by Harrell's C on the held-out parts of an inner
 stratified K-fold of the training patients (the preprocessing of the outer training fold
 is reused inside, so tuning sees no outer test patient); the highest mean C wins, ties go
-to the larger penalty.
+to the larger penalty. Its survival curves use the Breslow baseline hazard of the training
+patients at that penalty, computed on the log scale (exact however widely a weakly
+penalised fit spreads the linear predictor). Predicted survival that is still not a
+finite, non-increasing probability stops the fold with an error naming the model and the
+split, rather than reaching the evaluation.
 
 Determinism: every random choice comes from the ``seed`` given to ``fit``; estimators run
 with ``n_jobs=1``.
@@ -58,7 +62,7 @@ from sksurv.linear_model import CoxnetSurvivalAnalysis, CoxPHSurvivalAnalysis
 from sksurv.metrics import concordance_index_censored
 from sksurv.util import Surv
 
-from survomics.errors import InputError
+from survomics.errors import InputError, SurvomicsError
 from survomics.io import atomic_path
 
 __all__ = [
@@ -66,6 +70,7 @@ __all__ = [
     "FoldResult",
     "ModalitySettings",
     "ModelSpec",
+    "NonFiniteSurvivalError",
     "SurvivalModel",
     "align_for_scoring",
     "build_model",
@@ -260,6 +265,70 @@ def _step_values(functions: Sequence[Any], times: np.ndarray) -> np.ndarray:
         values = fn.a * fn.y[np.clip(idx, 0, None)] + fn.b
         out[i] = np.where(idx < 0, 1.0, values)
     return out
+
+
+def _breslow_log_hazard(
+    lp: np.ndarray, time: np.ndarray, event: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Breslow cumulative baseline hazard of a Cox fit, on the log scale.
+
+    ``H0(t) = sum over event times t_k <= t of d_k / sum_{j: time_j >= t_k} exp(lp_j)``
+    (``d_k`` events at ``t_k``), computed with log-sum-exp so that it is exact to rounding
+    whatever the spread of the linear predictor. (scikit-survival's ``BreslowEstimator``
+    updates each risk-set sum by subtracting the patients who left it: once ``exp(lp)``
+    spans more than ~16 orders of magnitude, as for a weakly penalised Cox model on few
+    patients, the sums lose every digit and the hazard turns negative or infinite.)
+
+    Returns
+    -------
+    tuple
+        The distinct event times (increasing) and ``log H0`` at each (non-decreasing).
+    """
+    lp = np.asarray(lp, dtype=np.float64)
+    time = np.asarray(time, dtype=np.float64)
+    dead = np.asarray(event) > 0
+    times, deaths = np.unique(time[dead], return_counts=True)
+    order = np.argsort(-time, kind="mergesort")  # latest first: risk sets grow along it
+    log_risk_set = np.logaddexp.accumulate(lp[order])
+    at_risk = time.size - np.searchsorted(np.sort(time), times, side="left")  # time >= t_k
+    log_increment = np.log(deaths) - log_risk_set[at_risk - 1]
+    return times, np.logaddexp.accumulate(log_increment)
+
+
+def _cox_survival(
+    lp: np.ndarray, times: np.ndarray, log_hazard: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """``S(t | x) = exp(-H0(t) exp(lp))`` at ``at`` (1 before the first event time).
+
+    ``times`` and ``log_hazard`` are from :func:`_breslow_log_hazard`. The product is
+    formed on the log scale; a log cumulative hazard above 700 gives survival 0 exactly
+    (``exp(-exp(700))`` underflows), without overflowing on the way.
+    """
+    idx = np.searchsorted(times, at, side="right") - 1
+    log_h = log_hazard[np.clip(idx, 0, None)][None, :] + np.asarray(lp, dtype=np.float64)[:, None]
+    survival = np.exp(-np.exp(np.minimum(log_h, 700.0)))
+    return np.where(idx[None, :] < 0, 1.0, survival)
+
+
+class NonFiniteSurvivalError(SurvomicsError, ValueError):
+    """Predicted survival curves that are not finite, monotone probabilities."""
+
+
+def _check_survival(survival: np.ndarray, *, model: str) -> None:
+    """Refuse survival curves that are not finite, in [0, 1] and non-increasing in time."""
+    finite = np.isfinite(survival).all(axis=1)
+    inside = finite & ((survival >= 0.0) & (survival <= 1.0)).all(axis=1)
+    monotone = inside & (np.diff(survival, axis=1) <= 1e-9).all(axis=1)
+    bad = int((~monotone).sum())
+    if bad:
+        msg = (
+            f"model '{model}': the predicted survival of {bad} of {survival.shape[0]} "
+            "patients is not a finite, non-increasing probability (the fitted model is "
+            "numerically degenerate). Fix: give this model fewer features "
+            "(modelling.preprocessing.select_top_k) or more patients, or leave it out of "
+            "modelling.models"
+        )
+        raise NonFiniteSurvivalError(msg)
 
 
 class _Notes:
@@ -486,6 +555,8 @@ class _TunedCoxnet:
         self.penalty_factor = penalty_factor
         self.alpha_ = math.nan
         self.model_: CoxnetSurvivalAnalysis | None = None
+        self.event_times_ = np.empty(0)
+        self.log_baseline_hazard_ = np.empty(0)
 
     def _new(self, alphas: np.ndarray | None) -> CoxnetSurvivalAnalysis:
         return CoxnetSurvivalAnalysis(
@@ -493,7 +564,7 @@ class _TunedCoxnet:
             n_alphas=self.n_alphas,
             alphas=alphas,
             penalty_factor=self.penalty_factor,
-            fit_baseline_model=True,
+            fit_baseline_model=False,  # the baseline is :func:`_breslow_log_hazard`'s
             max_iter=100_000,
         )
 
@@ -537,7 +608,7 @@ class _TunedCoxnet:
         self, x: np.ndarray, time: np.ndarray, event: np.ndarray, *, seed: int, notes: _Notes,
         what: str,
     ) -> Self:  # fmt: skip
-        """Path on all rows, inner-CV choice of the penalty, refit."""
+        """Path on all rows, inner-CV choice of the penalty, baseline hazard at it."""
         y = _y(time, event)
         path = self._fit_path(x, y, None, notes=notes, what=what)
         alphas = np.asarray(path.alphas_)
@@ -556,6 +627,14 @@ class _TunedCoxnet:
         best = int(np.flatnonzero(scores == scores.max())[0])  # alphas decrease: first = largest
         self.alpha_ = float(alphas[best])
         self.model_ = path
+        lp = self.predict(x)
+        if not np.isfinite(lp).all():
+            msg = (
+                f"{what}: the linear predictor of the training patients is not finite at "
+                f"penalty {self.alpha_:.3g}; check the inputs for infinite values"
+            )
+            raise ArithmeticError(msg)
+        self.event_times_, self.log_baseline_hazard_ = _breslow_log_hazard(lp, time, event)
         return self
 
     def coef(self) -> np.ndarray:
@@ -570,9 +649,15 @@ class _TunedCoxnet:
         return np.asarray(self.model_.predict(x, alpha=self.alpha_), dtype=np.float64)
 
     def survival(self, x: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """Predicted survival at ``times``."""
+        """Predicted survival at ``times``: Breslow baseline at the chosen penalty."""
         assert self.model_ is not None
-        return _step_values(self.model_.predict_survival_function(x, alpha=self.alpha_), times)
+        if getattr(self, "log_baseline_hazard_", np.empty(0)).size == 0:
+            msg = (
+                "this elastic-net Cox model has no baseline hazard (saved by an older "
+                "survomics); refit it (rerun rule final_model)"
+            )
+            raise ValueError(msg)
+        return _cox_survival(self.predict(x), self.event_times_, self.log_baseline_hazard_, times)
 
 
 # --- models -----------------------------------------------------------------------------
@@ -782,6 +867,7 @@ class SurvivalModel:
                 out[ok] = self.estimator.survival(x, times)
             else:
                 out[ok] = _step_values(self.estimator.predict_survival_function(x), times)
+            _check_survival(out[ok], model=self.spec.name)
         return out
 
     def selected_features(self) -> pl.DataFrame:
@@ -863,8 +949,12 @@ def run_fold(
     test: Sequence[str],
     times: np.ndarray,
     seed: int,
+    split: str | None = None,
 ) -> FoldResult:
-    """Fit on ``train``, predict ``test``: risk and survival at ``times`` per test patient."""
+    """Fit on ``train``, predict ``test``: risk and survival at ``times`` per test patient.
+
+    ``split`` (e.g. ``r0f1``) only names the outer split in error messages.
+    """
     overlap = set(train) & set(test)
     if overlap:
         msg = f"{len(overlap)} patients are in both the training and the test set"
@@ -875,7 +965,12 @@ def run_fold(
     ids = [p for p, e in zip(held.patients, ok, strict=True) if e]
     part = held.subset(ids)
     risk = model.predict_risk(part)
-    survival = model.predict_survival(part, times)
+    try:
+        survival = model.predict_survival(part, times)
+    except NonFiniteSurvivalError as error:
+        where = f"outer split {split}" if split else f"the outer split of seed {seed}"
+        msg = f"{error} ({where}, {len(train)} training patients)"
+        raise NonFiniteSurvivalError(msg) from error
     predictions = pl.DataFrame(
         {
             "patient_id": ids,
@@ -906,7 +1001,13 @@ def cross_validate(
     for repeat, fold in splits.select("repeat", "fold").unique().sort("repeat", "fold").iter_rows():
         train, test = fold_patients(splits, repeat=repeat, fold=fold)
         result = run_fold(
-            spec, data, train=train, test=test, times=times, seed=fold_seed(seed, repeat, fold)
+            spec,
+            data,
+            train=train,
+            test=test,
+            times=times,
+            seed=fold_seed(seed, repeat, fold),
+            split=f"r{repeat}f{fold}",
         )
         frames.append(
             result.predictions.select(

@@ -10,9 +10,10 @@ Outputs (``results/{cohort}/``)
 ``cv/splits.tsv``, ``cv/time_grid.tsv``
     Outer fold assignment (from the config seed only) and the time grid of predicted
     survival curves.
-``cv/{model}/r{repeat}f{fold}/``
-    One outer fold of one model: ``predictions.parquet`` (held-out patients),
-    ``selected.tsv`` (features the fold's model uses) and ``excluded.tsv``.
+``cv/{model}/r{repeat}/``
+    The outer folds of one repeat of one model (one job fits them in turn):
+    ``predictions.parquet`` (each fold's held-out patients), ``selected.tsv`` (features
+    each fold's model uses) and ``excluded.tsv``, each with a ``fold`` column.
 ``models/{model}/``
     ``oof_predictions.parquet``, ``metrics_per_repeat.tsv``, ``calibration.tsv``,
     ``risk_groups.tsv`` (+ ``risk_groups_km.tsv``, ``risk_groups_logrank.tsv``),
@@ -64,9 +65,9 @@ def split_names(*, folds: int, repeats: int) -> list[str]:
     return [f"r{r}f{k}" for r in range(repeats) for k in range(folds)]
 
 
-def _parse_split(split: str) -> tuple[int, int]:
-    repeat, fold = split.removeprefix("r").split("f")
-    return int(repeat), int(fold)
+def _parse_repeat(path: str | Path) -> int:
+    """The repeat of a per-repeat output ``.../cv/{model}/r{repeat}/<file>``."""
+    return int(Path(path).parent.name.removeprefix("r"))
 
 
 def config_hash(modelling: Mapping[str, Any]) -> str:
@@ -178,7 +179,7 @@ def _load(
 def cv_fold(
     *,
     model: str,
-    split: str,
+    repeat: int,
     modelling: Mapping[str, Any],
     clinical: str | Path,
     omics: Mapping[str, str | Path],
@@ -189,43 +190,61 @@ def cv_fold(
     out_selected: str | Path,
     out_excluded: str | Path,
 ) -> None:
-    """Rule ``cv_fold``: fit one model on one outer training fold, predict its test fold."""
+    """Rule ``cv_fold``: the outer folds of one repeat of one model, fitted in turn.
+
+    Each fold is fitted on its training patients and predicts its held-out ones with the
+    seed ``fold_seed(seed, repeat, fold)``, as a job of its own would; the data are read
+    once for all folds. Every output has a leading ``fold`` column (Int32).
+    """
     from survomics.model.core import fold_seed, run_fold  # noqa: PLC0415
     from survomics.model.splits import fold_patients  # noqa: PLC0415
 
     spec = _spec(model, modelling)
     data, dropped = _load(clinical, omics, endpoint, spec)
-    repeat, fold = _parse_split(split)
-    train, test = fold_patients(pl.read_csv(splits, separator="\t"), repeat=repeat, fold=fold)
+    table = pl.read_csv(splits, separator="\t")
     times = pl.read_csv(grid, separator="\t")["time"].to_numpy()
-    result = run_fold(
-        spec,
-        data,
-        train=train,
-        test=test,
-        times=times,
-        seed=fold_seed(int(modelling["seed"]), repeat, fold),
-    )
-    LOG.info(
-        "model %s, split %s: %d train, %d test patients, %d predicted, %d features used",
-        model,
-        split,
-        len(train),
-        len(test),
-        result.predictions.height,
-        result.selected.height,
-    )
-    for note in result.notes:
-        LOG.info("note: %s", note)
-    excluded = pl.concat(
-        [
-            result.excluded.select("patient_id", "reason"),
-            dropped.select("patient_id", "reason").filter(pl.col("patient_id").is_in(test)),
-        ]
-    )
-    write_parquet(result.predictions, out_predictions)
-    write_tsv(result.selected, out_selected)
-    write_tsv(excluded, out_excluded)
+    folds = sorted(table.filter(pl.col("repeat") == repeat)["fold"].unique().to_list())
+    if not folds:
+        msg = f"repeat {repeat} is not in {splits}"
+        raise ValueError(msg)
+    predictions, selected, excluded = [], [], []
+    for fold in folds:
+        train, test = fold_patients(table, repeat=repeat, fold=fold)
+        result = run_fold(
+            spec,
+            data,
+            train=train,
+            test=test,
+            times=times,
+            seed=fold_seed(int(modelling["seed"]), repeat, fold),
+            split=f"r{repeat}f{fold}",
+        )
+        LOG.info(
+            "model %s, split r%df%d: %d train, %d test patients, %d predicted, %d features used",
+            model,
+            repeat,
+            fold,
+            len(train),
+            len(test),
+            result.predictions.height,
+            result.selected.height,
+        )
+        for note in result.notes:
+            LOG.info("note: %s", note)
+        fold_column = pl.lit(fold, pl.Int32).alias("fold")
+        predictions.append(result.predictions.select(fold_column, pl.all()))
+        selected.append(result.selected.select(fold_column, pl.all()))
+        excluded.append(
+            pl.concat(
+                [
+                    result.excluded.select("patient_id", "reason"),
+                    dropped.select("patient_id", "reason").filter(pl.col("patient_id").is_in(test)),
+                ]
+            ).select(fold_column, pl.all())
+        )
+    write_parquet(pl.concat(predictions), out_predictions)
+    write_tsv(pl.concat(selected, how="diagonal_relaxed"), out_selected)
+    write_tsv(pl.concat(excluded), out_excluded)
 
 
 def _survival_columns(frame: pl.DataFrame) -> list[str]:
@@ -261,17 +280,14 @@ def cv_gather(
     from survomics.km import kaplan_meier, logrank_test  # noqa: PLC0415
     from survomics.model.evaluate import calibration, evaluate_repeat  # noqa: PLC0415
 
-    frames = []
-    for path in predictions:
-        repeat, fold = _parse_split(Path(path).parent.name)
-        frame = pl.read_parquet(path)
-        frames.append(
-            frame.select(
-                pl.lit(repeat, pl.Int32).alias("repeat"),
-                pl.lit(fold, pl.Int32).alias("fold"),
-                pl.all(),
-            )
+    frames = [
+        pl.read_parquet(path).select(
+            pl.lit(_parse_repeat(path), pl.Int32).alias("repeat"),
+            pl.col("fold").cast(pl.Int32),
+            pl.exclude("fold"),
         )
+        for path in predictions
+    ]
     oof = pl.concat(frames).sort("repeat", "patient_id")
     cohort = _endpoint_arrays(pl.read_parquet(clinical), endpoint)
     oof = oof.join(cohort, on="patient_id", how="inner", maintain_order="left")
@@ -350,17 +366,19 @@ def cv_gather(
         {"model": [model], "chisq": [chisq], "df": [df], "p": [p], "n": [by_patient.height]}
     )
 
-    selection = []
-    for path in selected:
-        repeat, fold = _parse_split(Path(path).parent.name)
-        frame = pl.read_csv(path, separator="\t", schema_overrides={"feature": pl.String})
-        selection.append(
-            frame.select(
-                pl.lit(repeat, pl.Int32).alias("repeat"),
-                pl.lit(fold, pl.Int32).alias("fold"),
-                pl.all(),
-            )
+    selection = [
+        pl.read_csv(
+            path,
+            separator="\t",
+            schema_overrides={"fold": pl.Int32, "feature": pl.String},
+            infer_schema_length=None,
+        ).select(
+            pl.lit(_parse_repeat(path), pl.Int32).alias("repeat"),
+            pl.col("fold"),
+            pl.exclude("fold"),
         )
+        for path in selected
+    ]
     LOG.info(
         "model %s: %d out-of-fold predictions over %d repeats",
         model,

@@ -1,0 +1,58 @@
+"""Shared fixtures: one real workflow run on the bundled cohort, used by several modules.
+
+``tests/test_workflow.py`` (contract, statistics against R, determinism, provenance) and
+``tests/test_browser.py`` (the report in headless Chromium) check the same run: the
+workflow on the bundled TCGA-ACC cohort with the small modelling settings
+(``tests/data/workflow/small.yaml``) and ``privacy.pseudonymize: true`` (which only
+changes ``shareable/``), on 2 cores, default target. ``SURVOMICS_REPORT_RUN=<workdir>``
+reuses an existing run's working directory instead (for local iteration).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
+PRIVACY_KEY = "0f" * 32
+"""The HMAC key of the shared run's pseudonyms (``privacy.key`` in its working dir)."""
+
+
+@pytest.fixture(scope="session")
+def acc_run_args() -> tuple[str, ...]:
+    """The ``--configfile`` arguments of the shared run (relative to its working dir)."""
+    return ("--configfile", "config/config.yaml", str(SMALL), "config/test_report.yaml")
+
+
+@pytest.fixture(scope="session")
+def acc_run(tmp_path_factory: pytest.TempPathFactory, acc_run_args: tuple[str, ...]) -> Path:
+    """Working directory of the shared run of the whole workflow (``results/`` inside)."""
+    reuse = os.environ.get("SURVOMICS_REPORT_RUN")
+    if reuse:
+        return Path(reuse)
+    path = tmp_path_factory.mktemp("acc_run")
+    shutil.copytree(ROOT / "config", path / "config")
+    shutil.copytree(ROOT / "data", path / "data")
+    (path / "privacy.key").write_text(PRIVACY_KEY + "\n")
+    (path / "config" / "test_report.yaml").write_text(
+        "privacy:\n  pseudonymize: true\n  key_file: privacy.key\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *acc_run_args],
+        cwd=path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return path
