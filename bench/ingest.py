@@ -7,7 +7,7 @@ file three ways, each in its own subprocess (peak RSS of the child by ``/usr/bin
 
 - **survomics**: what the ``ingest_omics`` rule does: ``load_clinical`` (patients),
   ``survomics.ingest.load_omics`` (barcode -> patient mapping, checks, Float64) and
-  ``survomics.io.write_parquet`` (zstd, row groups of 2,048 features);
+  ``survomics.io.write_parquet`` (zstd, row groups of 16,384 features);
 - **polars**: ``pl.read_csv(path, separator="\\t").write_parquet(out)``;
 - **pandas**: ``pd.read_csv(path, sep="\\t", index_col=0).to_parquet(out)``.
 

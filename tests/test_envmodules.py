@@ -23,14 +23,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from survomics.provenance import CONDA_TO_PYPI
+
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ROOT / "envs"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODULES_INIT = Path("/usr/share/modules/init/bash")
 SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
-
-CONDA_TO_PYPI = {"matplotlib-base": "matplotlib"}
-"""conda-forge package names that differ on PyPI."""
 NOT_ON_PYPI = {"python"}
 """Entries of the env files that are the interpreter itself, not a package."""
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from survomics.provenance import CONDA_TO_PYPI
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV_FILES = sorted((ROOT / "envs").glob("*.yaml"))
-PYPI_NAME = {"matplotlib-base": "matplotlib"}
 
 
 def _lock() -> dict[str, str]:
@@ -34,7 +35,7 @@ def test_env_file_is_pinned_to_the_run_lock(path: Path) -> None:
         if name == "python":
             assert pin == "3.11"
             continue
-        pypi = PYPI_NAME.get(name, name)
+        pypi = CONDA_TO_PYPI.get(name, name)
         assert lock.get(pypi) == pin, f"{path.name}: {name}={pin}, run.txt has {lock.get(pypi)}"
 
 

@@ -38,7 +38,8 @@ FORMAT = 1
 RECORD_NAME = "provenance.json"
 """File name of the provenance record inside ``results/{cohort}/``."""
 
-_CONDA_TO_PYPI = {"matplotlib-base": "matplotlib"}
+CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "python-isal": "isal"}
+"""conda-forge package names whose PyPI distribution is named differently."""
 """conda-forge package names whose Python distribution has another name."""
 
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(?:(?:==|=|>=|<=|~=)\s*(\S+))?")
@@ -198,7 +199,7 @@ def env_packages(*, path: str | Path) -> dict[str, str | None]:
 def installed_version(*, name: str) -> str | None:
     """Version of distribution ``name`` in the running interpreter (``None`` if absent)."""
     try:
-        return version(_CONDA_TO_PYPI.get(name, name))
+        return version(CONDA_TO_PYPI.get(name, name))
     except PackageNotFoundError:
         return None
 

@@ -40,7 +40,7 @@ Sections
 
 Scale
 -----
-Matrices are read by blocks of 2,048 features (the Parquet row-group size) so memory
+Matrices are read by blocks of 16,384 features (the Parquet row-group size) so memory
 stays bounded at 485,000 probes × 10,000 patients: missing counts, minimum and maximum
 are exact over every cell. Quartiles and the histogram are exact up to
 :data:`MAX_VALUE_CELLS` cells; above, they use every k-th feature (k the smallest stride
@@ -79,7 +79,7 @@ import polars as pl
 
 from survomics import formats
 from survomics.audit import AUDIT_SCHEMA, concat_audits, exclusions
-from survomics.io import write_text, write_tsv
+from survomics.io import ROW_GROUP_ROWS, write_text, write_tsv
 from survomics.km import km_medians, median_followup
 from survomics.plots import _RC, OKABE_ITO, _new_figure, _to_svg
 from survomics.report import CSS, fmt_num, html_table, svg_figure
@@ -102,7 +102,7 @@ __all__ = [
 
 CLINICAL = "clinical"
 DAYS_PER_YEAR = 365.25
-BLOCK_FEATURES = 2048
+BLOCK_FEATURES = ROW_GROUP_ROWS
 """Features read per block (the row-group size of :func:`survomics.io.write_parquet`)."""
 MAX_VALUE_CELLS = 5_000_000
 """Cells above which quartiles and histograms use a systematic subset of features."""
