@@ -231,6 +231,42 @@ class ModelSpec:
 # --- helpers ----------------------------------------------------------------------------
 
 
+def column_nanmedian(x: np.ndarray) -> np.ndarray:
+    """Median of every column of a 2-D array ignoring NaN; equal to ``np.nanmedian(x, axis=0)``.
+
+    ``np.nanmedian(x, axis=0)`` goes through masked arrays when any value is missing and
+    took 60% of a late-fusion fit on 800 x 20,000 matrices. Here the columns are copied
+    as contiguous rows; those without NaN are partitioned at their middle, the others
+    sorted (NaN last) and the middle of their valid values taken: the two middle values
+    added and halved, as NumPy does (the values are equal; only the sign of a zero median
+    may differ). An all-NaN column gives NaN.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n, m = x.shape
+    out = np.full(m, np.nan)
+    if n == 0 or m == 0:
+        return out
+    gaps = np.isnan(x).any(axis=0)
+    full = np.flatnonzero(~gaps)
+    if full.size:
+        lo, hi = (n - 1) // 2, n // 2
+        part = np.partition(np.ascontiguousarray(x[:, full].T), sorted({lo, hi}), axis=1)
+        out[full] = part[:, lo] if lo == hi else (part[:, lo] + part[:, hi]) / 2
+    cols = np.flatnonzero(gaps)
+    if cols.size:
+        ordered = np.sort(np.ascontiguousarray(x[:, cols].T), axis=1)
+        count = n - np.isnan(ordered).sum(axis=1)
+        ok = count > 0
+        lo = np.maximum((count - 1) // 2, 0)
+        hi = np.minimum(count // 2, n - 1)
+        rows = np.arange(cols.size)
+        mid = np.where(
+            count % 2 == 1, ordered[rows, lo], (ordered[rows, lo] + ordered[rows, hi]) / 2
+        )
+        out[cols[ok]] = mid[ok]
+    return out
+
+
 def _y(time: np.ndarray, event: np.ndarray) -> np.ndarray:
     return Surv.from_arrays(np.asarray(event) > 0, np.asarray(time, dtype=np.float64))
 
@@ -386,13 +422,13 @@ class ModalityBlock:
             x, names = x[:, keep], names[keep]
             if s.top_k is not None and x.shape[1] > s.top_k:
                 if s.variability == "mad":
-                    med = np.nanmedian(x, axis=0)
-                    spread = np.nanmedian(np.abs(x - med), axis=0)
+                    med = column_nanmedian(x)
+                    spread = column_nanmedian(np.abs(x - med))
                 else:
                     spread = np.nanvar(x, axis=0)
                 top = np.sort(np.argsort(-spread, kind="stable")[: s.top_k])
                 x, names = x[:, top], names[top]
-            medians = np.nanmedian(x, axis=0)
+            medians = column_nanmedian(x)
         x = np.where(np.isnan(x), medians, x)
         means = x.mean(axis=0)
         scales = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.ones(x.shape[1])
