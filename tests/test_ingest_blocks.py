@@ -100,3 +100,35 @@ def test_missing_token_as_feature_id_is_a_missing_id(tmp_path: Path) -> None:
     frame, records = load_omics(spec_of(path), patients=SAMPLES, excluded_patients={})
     assert frame["feature"].to_list() == ["G1"]
     assert [(r.line, r.reason) for r in records] == [(3, "missing_feature_id")]
+
+
+def test_blocks_come_in_order_and_the_reader_thread_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    lines, _ = matrix_lines(400)
+    path = tmp_path / "m.tsv.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    monkeypatch.setattr(ingest, "READ_BLOCK_BYTES", 64)
+    blocks = list(ingest._blocks_of_lines(path, skip=0))
+    assert len(blocks) > 50
+    assert b"".join(blocks).decode().splitlines() == lines[1:]
+    # a consumer that stops after two blocks leaves no reader thread behind
+    gen = ingest._blocks_of_lines(path, skip=0)
+    assert next(gen) + next(gen) == b"".join(blocks[:2])
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name == "survomics-inflate"]
+
+
+def test_a_truncated_gzip_is_an_input_error_through_the_reader_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, _ = matrix_lines(3000)
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "m.tsv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(ingest, "READ_BLOCK_BYTES", 1000)
+    with pytest.raises(InputError) as exc:
+        load(path)
+    assert str(path) in str(exc.value)

