@@ -9,6 +9,12 @@ cross-validation, final models) and the peak RSS of the largest job. Writes the
 measurements as TSV and the plot ``docs/scaling.png`` (wall time and peak memory against
 features, one curve per patient count).
 
+The measurements are written after every point (a long grid can be stopped and
+resumed). ``--append`` keeps the points already in the TSV and adds or replaces the new
+ones, so a grid can be measured in parts; the column ``models`` tells the points with the
+modelling part (``5x5``: outer folds x repeats) from those without (``none``), and the
+plot draws the first as solid lines and the second as dashed ones.
+
 ``--quick`` runs a 2 x 2 grid (100 / 200 patients x 300 / 1,200 features) without the
 modelling part (``modelling.enabled: false``) to check the benchmark end to end in a few
 minutes; ``--no-models`` does the same on any grid.
@@ -41,11 +47,20 @@ def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
     from matplotlib import ticker
 
     fig, (ax_time, ax_mem) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for patients in results["patients"].unique(maintain_order=True):
-        part = results.filter(pl.col("patients") == patients).sort("features")
-        label = f"{patients:,} patients"
-        ax_time.plot(part["features"], part["wall_s"] / 60, marker="o", label=label)
-        ax_mem.plot(part["features"], part["peak_rss_mib"] / 1024, marker="o", label=label)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, patients in enumerate(sorted(results["patients"].unique())):
+        for models in sorted(results["models"].unique(), reverse=True):
+            part = results.filter(
+                (pl.col("patients") == patients) & (pl.col("models") == models)
+            ).sort("features")
+            if part.height == 0:
+                continue
+            what = "no models" if models == "none" else f"{models} CV"
+            style = {"marker": "o", "color": colours[i % len(colours)]}
+            style["linestyle"] = "--" if models == "none" else "-"
+            label = f"{patients:,} patients, {what}"
+            ax_time.plot(part["features"], part["wall_s"] / 60, label=label, **style)
+            ax_mem.plot(part["features"], part["peak_rss_mib"] / 1024, label=label, **style)
     for ax in (ax_time, ax_mem):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -56,13 +71,23 @@ def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
         ax.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
         ax.grid(visible=True, which="both", alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7)
     ax_time.set_ylabel("wall time, 2 cores (min)")
     ax_mem.set_ylabel("peak RSS of the largest job (GiB)")
     fig.suptitle(title, fontsize=9)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, metadata={"Software": None})
     plt.close(fig)
+
+
+def merged(previous: pl.DataFrame, rows: list[dict[str, object]]) -> pl.DataFrame:
+    """``previous`` with ``rows`` added, a row replacing the one of its point."""
+    new = pl.DataFrame(rows)
+    if previous.height == 0:
+        return new
+    keys = ["patients", "features", "models"]
+    kept = previous.join(new.select(keys), on=keys, how="anti")
+    return pl.concat([kept, new.select(kept.columns)], how="vertical_relaxed").sort(keys)
 
 
 def main() -> None:
@@ -76,13 +101,22 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="2 x 2 small grid, no models")
     p.add_argument("--plot", default=str(ROOT / "docs" / "scaling.png"))
     p.add_argument("--tsv", help="measurements (default: the plot path with .tsv)")
+    p.add_argument("--append", action="store_true", help="add to the points of the TSV")
     args = p.parse_args()
     if args.quick:
         args.patients, args.features, args.no_models = "100,200", "300,1200", True
     grid = [(int(n), int(f)) for n in args.patients.split(",") for f in args.features.split(",")]
     snakemake = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
     print(f"machine: {machine()}")
-    rows = []
+    plot_path = Path(args.plot)
+    tsv_path = Path(args.tsv) if args.tsv else plot_path.with_suffix(".tsv")
+    models = "none" if args.no_models else f"{args.folds}x{args.repeats}"
+    previous = pl.DataFrame()
+    if args.append and tsv_path.exists():
+        previous = pl.read_csv(tsv_path, separator="\t")
+        if "models" not in previous.columns:  # written before the column existed
+            previous = previous.with_columns(pl.lit("none").alias("models"))
+    rows: list[dict[str, object]] = []
     for patients, features in grid:
         work = Path(tempfile.mkdtemp(prefix=f"bench_scaling_{patients}_{features}_"))
         try:
@@ -117,8 +151,10 @@ def main() -> None:
                 "final_model_s": by_rule.get("final_model", 0.0),
                 "peak_rss_mib": float(stages["peak_rss_mib"].max() or float("nan")),
                 "status": failure or "ok",
+                "models": models,
             }
             rows.append(row)
+            merged(previous, rows).write_csv(tsv_path, separator="\t")
             print(
                 f"  {patients:,} patients x {features:,} features: {wall:.1f} s, "
                 f"peak {row['peak_rss_mib']:.0f} MiB, {row['status']}",
@@ -128,12 +164,9 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     results = pl.DataFrame(rows)
     print(table(results.columns, results.rows()))
-    plot_path = Path(args.plot)
-    tsv_path = Path(args.tsv) if args.tsv else plot_path.with_suffix(".tsv")
-    models = "no models" if args.no_models else f"{args.folds}x{args.repeats} CV, default models"
-    plot(results, plot_path, title=f"survomics whole workflow, {models}; {machine()}")
-    results.write_csv(tsv_path, separator="\t")
-    print(f"plot: {plot_path}; measurements: {tsv_path}")
+    everything = merged(previous, rows)
+    plot(everything, plot_path, title=f"survomics whole workflow, default models; {machine()}")
+    print(f"plot: {plot_path}; measurements: {tsv_path} ({everything.height} points)")
     # ratios: growth of wall time with features (at the most patients) and with patients
     most = results.filter(pl.col("patients") == results["patients"].max()).sort("features")
     widest = results.filter(pl.col("features") == results["features"].max()).sort("patients")
