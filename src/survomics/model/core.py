@@ -79,6 +79,7 @@ __all__ = [
     "load_cohort",
     "load_model",
     "run_fold",
+    "run_split",
     "save_model",
 ]
 
@@ -1027,23 +1028,46 @@ def run_fold(
     return FoldResult(predictions, model.selected_features(), excluded, model.notes)
 
 
+def run_split(
+    spec: ModelSpec,
+    data: CohortData,
+    splits: pl.DataFrame,
+    *,
+    repeat: int,
+    fold: int,
+    times: np.ndarray,
+    seed: int,
+) -> tuple[list[str], list[str], FoldResult]:
+    """:func:`run_fold` on outer split ``(repeat, fold)`` of ``splits`` with its own seed.
+
+    The split's seed is ``fold_seed(seed, repeat, fold)`` wherever it is fitted (one job
+    per split, per repeat, or all in one process), so the results do not depend on how
+    the splits are grouped into jobs. Returns the training and test patients and the
+    result.
+    """
+    from survomics.model.splits import fold_patients  # noqa: PLC0415
+
+    train, test = fold_patients(splits, repeat=repeat, fold=fold)
+    result = run_fold(
+        spec,
+        data,
+        train=train,
+        test=test,
+        times=times,
+        seed=fold_seed(seed, repeat, fold),
+        split=f"r{repeat}f{fold}",
+    )
+    return train, test, result
+
+
 def cross_validate(
     spec: ModelSpec, data: CohortData, splits: pl.DataFrame, *, times: np.ndarray, seed: int
 ) -> pl.DataFrame:
     """Out-of-fold predictions over every split of ``splits`` (``outer_splits`` layout)."""
-    from survomics.model.splits import fold_patients  # noqa: PLC0415
-
     frames = []
     for repeat, fold in splits.select("repeat", "fold").unique().sort("repeat", "fold").iter_rows():
-        train, test = fold_patients(splits, repeat=repeat, fold=fold)
-        result = run_fold(
-            spec,
-            data,
-            train=train,
-            test=test,
-            times=times,
-            seed=fold_seed(seed, repeat, fold),
-            split=f"r{repeat}f{fold}",
+        _, _, result = run_split(
+            spec, data, splits, repeat=repeat, fold=fold, times=times, seed=seed
         )
         frames.append(
             result.predictions.select(

@@ -196,8 +196,7 @@ def cv_fold(
     seed ``fold_seed(seed, repeat, fold)``, as a job of its own would; the data are read
     once for all folds. Every output has a leading ``fold`` column (Int32).
     """
-    from survomics.model.core import fold_seed, run_fold  # noqa: PLC0415
-    from survomics.model.splits import fold_patients  # noqa: PLC0415
+    from survomics.model.core import run_split  # noqa: PLC0415
 
     spec = _spec(model, modelling)
     data, dropped = _load(clinical, omics, endpoint, spec)
@@ -209,15 +208,8 @@ def cv_fold(
         raise ValueError(msg)
     predictions, selected, excluded = [], [], []
     for fold in folds:
-        train, test = fold_patients(table, repeat=repeat, fold=fold)
-        result = run_fold(
-            spec,
-            data,
-            train=train,
-            test=test,
-            times=times,
-            seed=fold_seed(int(modelling["seed"]), repeat, fold),
-            split=f"r{repeat}f{fold}",
+        train, test, result = run_split(
+            spec, data, table, repeat=repeat, fold=fold, times=times, seed=int(modelling["seed"])
         )
         LOG.info(
             "model %s, split r%df%d: %d train, %d test patients, %d predicted, %d features used",
