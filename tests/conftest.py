@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+from helpers import ROOT, run_snakemake
+
 SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
 PRIVACY_KEY = "0f" * 32
 """The HMAC key of the shared run's pseudonyms (``privacy.key`` in its working dir)."""
@@ -44,15 +42,6 @@ def acc_run(tmp_path_factory: pytest.TempPathFactory, acc_run_args: tuple[str, .
     (path / "config" / "test_report.yaml").write_text(
         "privacy:\n  pseudonymize: true\n  key_file: privacy.key\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
-    proc = subprocess.run(
-        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *acc_run_args],
-        cwd=path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
+    proc = run_snakemake(path, *acc_run_args, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-5000:]
     return path

@@ -23,7 +23,6 @@ import re
 import select
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ from survomics.privacy import Pseudonymizer
 from survomics.report import SECTIONS, fmt_num, section_titles
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "results" / "test-artifacts"

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import snakemake_command
 from survomics.provenance import CONDA_TO_PYPI
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ROOT / "envs"
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODULES_INIT = Path("/usr/share/modules/init/bash")
 SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
 NOT_ON_PYPI = {"python"}
@@ -141,10 +141,9 @@ def _project(path: Path) -> Path:
 
 
 def _run(workdir: Path, modulefiles: Path, *targets: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(SNAKEMAKE), *targets, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-        "--sdm", "env-modules", "--configfile", "config/config.yaml", str(SMALL),
-    ]  # fmt: skip
+    command = snakemake_command(
+        *targets, "--sdm", "env-modules", "--configfile", "config/config.yaml", str(SMALL)
+    )
     return subprocess.run(
         command,
         cwd=workdir,

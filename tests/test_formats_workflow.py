@@ -7,10 +7,7 @@ provenance, MuData) and the outputs are checked against the fixtures.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +15,9 @@ import polars as pl
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, run_snakemake
+
 FORMATS = ROOT / "tests" / "data" / "formats"
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 pytestmark = pytest.mark.workflow
 
@@ -162,24 +159,11 @@ def _project(path: Path, scenario: dict[str, Any]) -> Path:
     return path
 
 
-def _snakemake(workdir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
-    return subprocess.run(
-        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1200,
-    )
-
-
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_a_cohort_in_each_users_format_runs_end_to_end(name: str, tmp_path: Path) -> None:
     scenario = SCENARIOS[name]
     workdir = _project(tmp_path / name, scenario)
-    proc = _snakemake(workdir)
+    proc = run_snakemake(workdir, timeout=1200)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     cohort = scenario["rows"][0][0]
     out = workdir / "results" / cohort

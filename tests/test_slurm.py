@@ -11,17 +11,15 @@ same configuration. Logs and Snakemake benchmark files are run metadata and diff
 from __future__ import annotations
 
 import filecmp
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+from helpers import ROOT, run_snakemake
+
 CONFIG = ROOT / "tests" / "data" / "workflow" / "slurm.yaml"
 RUN_METADATA = ("logs", "benchmarks")
 
@@ -61,23 +59,8 @@ def _project(path: Path) -> Path:
 
 
 def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
-    return subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--configfile",
-            "config/config.yaml",
-            str(CONFIG),
-            *args,
-        ],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1500,
+    return run_snakemake(
+        workdir, "--configfile", "config/config.yaml", str(CONFIG), *args, cores=None, timeout=1500
     )
 
 

@@ -13,28 +13,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, run_snakemake, snakemake_command, snakemake_env
+
 REFERENCE = ROOT / "tests" / "data" / "reference" / "tcga_acc"
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 MODALITIES = ("expression", "copy_number", "protein", "mutation", "mirna")
 SMALL = ROOT / "tests" / "data" / "workflow" / "small.yaml"
 NO_MODELS = ROOT / "tests" / "data" / "workflow" / "no_models.yaml"
 
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the repository's Snakefile with ``workdir`` as working directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
-    return subprocess.run(
-        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
 
 
 def make_project(path: Path) -> Path:
@@ -162,7 +148,7 @@ def test_report_is_self_contained(run: Path) -> None:
 
 
 def test_second_run_has_nothing_to_do(run: Path, acc_run_args: tuple[str, ...]) -> None:
-    proc = snakemake(run.parent.parent, *acc_run_args, "--dry-run")
+    proc = run_snakemake(run.parent.parent, *acc_run_args, "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -176,13 +162,7 @@ def test_logs_are_really_redirected(run: Path) -> None:
 
 
 def test_lint_is_clean() -> None:
-    proc = subprocess.run(
-        [str(SNAKEMAKE), "--lint", "--snakefile", str(ROOT / "Snakefile")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_snakemake(ROOT, "--lint", cores=None)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Congratulations" in proc.stdout + proc.stderr
 
@@ -196,7 +176,9 @@ def test_bad_input_fails_with_clear_error_and_no_partial_output(tmp_path: Path) 
     lines[3] = "\t".join(cells)
     matrix.write_text("\n".join(lines) + "\n")
     header = lines[0].split("\t")
-    proc = snakemake(workdir, "--configfile", "config/config.yaml", str(NO_MODELS), "--keep-going")
+    proc = run_snakemake(
+        workdir, "--configfile", "config/config.yaml", str(NO_MODELS), "--keep-going"
+    )
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
     assert "data/tcga_acc/protein_rppa.tsv:4" in output
@@ -214,7 +196,7 @@ def test_invalid_config_stops_before_the_dag(tmp_path: Path) -> None:
     workdir = make_project(tmp_path / "cfg")
     sheet = workdir / "config" / "cohorts.tsv"
     sheet.write_text(sheet.read_text().replace("features_x_samples", "sideways", 1))
-    proc = snakemake(workdir, "--dry-run")
+    proc = run_snakemake(workdir, "--dry-run")
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
     assert "config/cohorts.tsv:3, column 'orientation'" in output
@@ -356,7 +338,9 @@ def test_external_validation_scores_a_frozen_model(tmp_path: Path) -> None:
     cfg["validate"] = [{"train": "tcga_acc", "test": "acc_half"}]
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
     target = "results/acc_half/validation/tcga_acc/expression_coxnet/metrics.tsv"
-    proc = snakemake(workdir, target, "results/acc_half/validation/tcga_acc/clinical/metrics.tsv")
+    proc = run_snakemake(
+        workdir, target, "results/acc_half/validation/tcga_acc/clinical/metrics.tsv"
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     out = workdir / "results" / "acc_half" / "validation" / "tcga_acc"
     missing = pl.read_csv(out / "expression_coxnet" / "missing_features.tsv", separator="\t")
@@ -403,7 +387,7 @@ def test_rerun_on_one_core_is_byte_identical(
         shutil.rmtree(results / "models" / model)
     (results / "data" / "copy_number.parquet").unlink()
     (results / "screening" / "copy_number.univariate_cox.tsv").unlink()
-    proc = snakemake(workdir, *acc_run_args, "--cores", "1")
+    proc = run_snakemake(workdir, *acc_run_args, cores=1)
     assert proc.returncode == 0, proc.stderr[-5000:]
     redone = {line.split()[-1] for line in proc.stderr.splitlines() if "(Rule: " in line}
     assert {"cv_gather)", "report)", "ingest_omics)"} <= redone, sorted(redone)
@@ -450,27 +434,27 @@ def test_incremental_cohorts_and_the_lock(tmp_path: Path) -> None:
     workdir = make_project(tmp_path / "incremental")
     _add_cohort(workdir, "acc_b")
     args = ("--configfile", "config/config.yaml", str(NO_MODELS))
-    proc = snakemake(workdir, *args)
+    proc = run_snakemake(workdir, *args)
     assert proc.returncode == 0, proc.stderr[-5000:]
-    assert "Nothing to be done" in snakemake(workdir, *args, "--dry-run").stdout
+    assert "Nothing to be done" in run_snakemake(workdir, *args, "--dry-run").stdout
 
     _add_cohort(workdir, "acc_c")
-    planned = _planned_cohorts(snakemake(workdir, *args, "--dry-run"))
+    planned = _planned_cohorts(run_snakemake(workdir, *args, "--dry-run"))
     assert set(planned) == {"acc_c"}, planned
 
     clinical = workdir / "data" / "acc_b" / "clinical_patient.tsv"
     text = clinical.read_text().splitlines()
     clinical.write_text("\n".join(text[:-1]) + "\n")  # one patient fewer in acc_b
-    planned = _planned_cohorts(snakemake(workdir, *args, "--dry-run"))
+    planned = _planned_cohorts(run_snakemake(workdir, *args, "--dry-run"))
     assert set(planned) == {"acc_b", "acc_c"}, planned  # acc_c is still new; never tcga_acc
 
     # A run in progress holds the lock: a second one is refused with Snakemake's message.
     first = subprocess.Popen(
-        [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "1", *args],
+        snakemake_command(*args, cores=1),
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")},
+        env=snakemake_env(),
     )
     try:
         locks = workdir / ".snakemake" / "locks"
@@ -478,13 +462,13 @@ def test_incremental_cohorts_and_the_lock(tmp_path: Path) -> None:
             if locks.is_dir() and any(locks.iterdir()):
                 break
             time.sleep(0.1)
-        second = snakemake(workdir, *args)
+        second = run_snakemake(workdir, *args)
         assert second.returncode != 0
         assert "Directory cannot be locked" in second.stderr + second.stdout
     finally:
         first.wait(timeout=900)
     assert first.returncode == 0
-    assert "Nothing to be done" in snakemake(workdir, *args, "--dry-run").stdout
+    assert "Nothing to be done" in run_snakemake(workdir, *args, "--dry-run").stdout
 
 
 @pytest.fixture(scope="module")
@@ -492,7 +476,7 @@ def no_models_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     """An uninterrupted run without the modelling part, and its wall time in seconds."""
     reference = make_project(tmp_path_factory.mktemp("no_models_reference"))
     start = time.monotonic()
-    proc = snakemake(reference, "--configfile", "config/config.yaml", str(NO_MODELS))
+    proc = run_snakemake(reference, "--configfile", "config/config.yaml", str(NO_MODELS))
     assert proc.returncode == 0, proc.stderr[-5000:]
     return reference, time.monotonic() - start
 
@@ -514,8 +498,8 @@ def test_sigkill_at_ten_moments_then_rerun_incomplete_is_byte_identical(
     reference, duration = no_models_reference
     args = ("--configfile", "config/config.yaml", str(NO_MODELS))
     workdir = make_project(tmp_path / "killed")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
-    command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", *args]
+    env = snakemake_env()
+    command = snakemake_command(*args)
     rng = random.Random(20261123)
     moments = sorted(rng.uniform(0.1 * duration, 0.9 * duration) for _ in range(10))
     clinical = workdir / "data" / "tcga_acc" / "clinical_patient.tsv"
@@ -538,11 +522,11 @@ def test_sigkill_at_ten_moments_then_rerun_incomplete_is_byte_identical(
             os.killpg(controller.pid, signal.SIGKILL)
             controller.wait()
             killed_while_running += 1
-        unlock = snakemake(workdir, *args, "--unlock")
+        unlock = run_snakemake(workdir, *args, "--unlock")
         assert unlock.returncode == 0, unlock.stderr[-2000:]
     assert killed_while_running >= 5, (killed_while_running, moments, duration)
     clinical.write_text(original)
-    proc = snakemake(workdir, *args, "--rerun-incomplete")
+    proc = run_snakemake(workdir, *args, "--rerun-incomplete")
     assert proc.returncode == 0, proc.stderr[-5000:]
     first = _result_files(reference / "results")
     second = _result_files(workdir / "results")
@@ -560,7 +544,7 @@ def test_native_snakemake_report_has_a_caption_per_artefact(
     import zipfile
 
     workdir = run.parent.parent
-    proc = snakemake(workdir, *acc_run_args, "--report", "native.zip")
+    proc = run_snakemake(workdir, *acc_run_args, "--report", "native.zip")
     assert proc.returncode == 0, proc.stderr[-5000:]
     captions = {}
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
