@@ -157,6 +157,7 @@ def _spec(name: str, modelling: Mapping[str, Any]) -> Any:
         inner_folds=modelling["inner_folds"],
         rsf_trees=modelling["rsf"]["trees"],
         rsf_min_leaf=modelling["rsf"]["min_leaf"],
+        rsf_time_points=modelling["rsf"]["time_points"],
         gbsa_trees=modelling["gbsa"]["trees"],
         gbsa_learning_rate=modelling["gbsa"]["learning_rate"],
         gbsa_max_depth=modelling["gbsa"]["max_depth"],
