@@ -531,10 +531,10 @@ class ModalityBlock:
         """Learn everything from the patients of ``data`` that have the modality."""
         s = self.settings
         frame = data.omics[self.modality]
-        has = data.has_modality(self.modality)
-        time, event = data.time[has], data.event[has]
+        rows = data.rows(self.modality, data.patients)
+        has = rows >= 0
+        time, event, rows = data.time[has], data.event[has], rows[has]
         values = float_values(frame)
-        rows = data.rows(self.modality, [p for p, ok in zip(data.patients, has, strict=True) if ok])
         columns = filter_columns(
             values, rows, max_missing=s.max_missing, top_k=s.top_k, variability=s.variability
         )
