@@ -13,7 +13,11 @@ The measurements are written after every point (a long grid can be stopped and
 resumed). ``--append`` keeps the points already in the TSV and adds or replaces the new
 ones, so a grid can be measured in parts; the column ``models`` tells the points with the
 modelling part (``5x5``: outer folds x repeats) from those without (``none``), and the
-plot draws the first as solid lines and the second as dashed ones.
+plot draws the first as solid lines and the second as dashed ones. The column ``machine``
+names the CPU of each point; when the TSV holds points of several machines, the plot
+draws each with its own marker (named in the legend) and joins only points of one machine.
+
+``--replot`` only redraws the plot from the TSV.
 
 ``--quick`` runs a 2 x 2 grid (100 / 200 patients x 300 / 1,200 features) without the
 modelling part (``modelling.enabled: false``) to check the benchmark end to end in a few
@@ -26,6 +30,7 @@ Run: ``.venv/bin/python bench/scaling.py [--patients 250,1000,4000
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -39,6 +44,12 @@ from _common import ROOT, machine, table
 from end_to_end import run_workflow, simulate, stage_table
 
 
+def minor_label(value: float, _pos: object) -> str:
+    """Label minor ticks of a log axis at 2 and 5 times a power of ten only."""
+    text = f"{value:.3g}"
+    return text if text.lstrip("0.")[:1] in {"2", "5"} else ""
+
+
 def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
     import matplotlib as mpl
 
@@ -48,19 +59,31 @@ def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
 
     fig, (ax_time, ax_mem) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    if "machine" not in results.columns:  # written before the column existed
+        results = results.with_columns(pl.lit("unrecorded").alias("machine"))
+    machines = sorted(results["machine"].unique())
+    markers = dict(zip(machines, "os^Dv", strict=False))
+    short = {
+        m: " ".join(re.sub(r"\((R|TM)\)|\bProcessor\b|\bCPU\b", "", m).split()) for m in machines
+    }
     for i, patients in enumerate(sorted(results["patients"].unique())):
         for models in sorted(results["models"].unique(), reverse=True):
-            part = results.filter(
-                (pl.col("patients") == patients) & (pl.col("models") == models)
-            ).sort("features")
-            if part.height == 0:
-                continue
-            what = "no models" if models == "none" else f"{models} CV"
-            style = {"marker": "o", "color": colours[i % len(colours)]}
-            style["linestyle"] = "--" if models == "none" else "-"
-            label = f"{patients:,} patients, {what}"
-            ax_time.plot(part["features"], part["wall_s"] / 60, label=label, **style)
-            ax_mem.plot(part["features"], part["peak_rss_mib"] / 1024, label=label, **style)
+            for cpu in machines:
+                part = results.filter(
+                    (pl.col("patients") == patients)
+                    & (pl.col("models") == models)
+                    & (pl.col("machine") == cpu)
+                ).sort("features")
+                if part.height == 0:
+                    continue
+                what = "no models" if models == "none" else f"{models} CV"
+                style = {"marker": markers.get(cpu, "x"), "color": colours[i % len(colours)]}
+                style["linestyle"] = "--" if models == "none" else "-"
+                label = f"{patients:,} patients, {what}"
+                if len(machines) > 1:
+                    label += f", {short[cpu]}"
+                ax_time.plot(part["features"], part["wall_s"] / 60, label=label, **style)
+                ax_mem.plot(part["features"], part["peak_rss_mib"] / 1024, label=label, **style)
     for ax in (ax_time, ax_mem):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -69,7 +92,7 @@ def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
-        ax.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+        ax.yaxis.set_minor_formatter(ticker.FuncFormatter(minor_label))
         ax.grid(visible=True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     ax_time.set_ylabel("wall time, 2 cores (min)")
@@ -102,20 +125,29 @@ def main() -> None:
     p.add_argument("--plot", default=str(ROOT / "docs" / "scaling.png"))
     p.add_argument("--tsv", help="measurements (default: the plot path with .tsv)")
     p.add_argument("--append", action="store_true", help="add to the points of the TSV")
+    p.add_argument("--replot", action="store_true", help="only redraw the plot from the TSV")
     args = p.parse_args()
     if args.quick:
         args.patients, args.features, args.no_models = "100,200", "300,1200", True
     grid = [(int(n), int(f)) for n in args.patients.split(",") for f in args.features.split(",")]
     snakemake = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
     print(f"machine: {machine()}")
+    cpu = machine().split(";", 1)[0]
     plot_path = Path(args.plot)
     tsv_path = Path(args.tsv) if args.tsv else plot_path.with_suffix(".tsv")
     models = "none" if args.no_models else f"{args.folds}x{args.repeats}"
+    title = f"survomics whole workflow, default models, {args.cores} cores"
+    if args.replot:
+        plot(pl.read_csv(tsv_path, separator="\t"), plot_path, title=title)
+        print(f"plot: {plot_path} from {tsv_path}")
+        return
     previous = pl.DataFrame()
     if args.append and tsv_path.exists():
         previous = pl.read_csv(tsv_path, separator="\t")
         if "models" not in previous.columns:  # written before the column existed
             previous = previous.with_columns(pl.lit("none").alias("models"))
+        if "machine" not in previous.columns:  # written before the column existed
+            previous = previous.with_columns(pl.lit("unrecorded").alias("machine"))
     rows: list[dict[str, object]] = []
     for patients, features in grid:
         work = Path(tempfile.mkdtemp(prefix=f"bench_scaling_{patients}_{features}_"))
@@ -152,6 +184,7 @@ def main() -> None:
                 "peak_rss_mib": float(stages["peak_rss_mib"].max() or float("nan")),
                 "status": failure or "ok",
                 "models": models,
+                "machine": cpu,
             }
             rows.append(row)
             merged(previous, rows).write_csv(tsv_path, separator="\t")
@@ -165,18 +198,21 @@ def main() -> None:
     results = pl.DataFrame(rows)
     print(table(results.columns, results.rows()))
     everything = merged(previous, rows)
-    plot(everything, plot_path, title=f"survomics whole workflow, default models; {machine()}")
+    plot(everything, plot_path, title=title)
     print(f"plot: {plot_path}; measurements: {tsv_path} ({everything.height} points)")
     # ratios: growth of wall time with features (at the most patients) and with patients
     most = results.filter(pl.col("patients") == results["patients"].max()).sort("features")
     widest = results.filter(pl.col("features") == results["features"].max()).sort("patients")
-    f_ratio = most["wall_s"][-1] / most["wall_s"][0]
-    n_ratio = widest["wall_s"][-1] / widest["wall_s"][0]
-    print(
-        f"ratios: wall time x{f_ratio:.2f} for x{most['features'][-1] / most['features'][0]:.0f} "
-        f"features, x{n_ratio:.2f} for x{widest['patients'][-1] / widest['patients'][0]:.0f} "
-        "patients"
-    )
+    parts = []
+    if most.height > 1:
+        f_times = most["features"][-1] / most["features"][0]
+        f_ratio = most["wall_s"][-1] / most["wall_s"][0]
+        parts.append(f"x{f_ratio:.2f} for x{f_times:.0f} features")
+    if widest.height > 1:
+        n_times = widest["patients"][-1] / widest["patients"][0]
+        n_ratio = widest["wall_s"][-1] / widest["wall_s"][0]
+        parts.append(f"x{n_ratio:.2f} for x{n_times:.0f} patients")
+    print("ratios: wall time " + ", ".join(parts) if parts else "ratios: none (one point per axis)")
 
 
 if __name__ == "__main__":
