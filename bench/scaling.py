@@ -59,8 +59,6 @@ def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
 
     fig, (ax_time, ax_mem) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    if "machine" not in results.columns:  # written before the column existed
-        results = results.with_columns(pl.lit("unrecorded").alias("machine"))
     machines = sorted(results["machine"].unique())
     markers = dict(zip(machines, "os^Dv", strict=False))
     short = {
@@ -103,6 +101,15 @@ def plot(results: pl.DataFrame, path: Path, *, title: str) -> None:
     plt.close(fig)
 
 
+def read_points(path: Path) -> pl.DataFrame:
+    """The points of a TSV, with the columns added since older TSVs were written filled in."""
+    points = pl.read_csv(path, separator="\t")
+    for column, default in (("models", "none"), ("machine", "unrecorded")):
+        if column not in points.columns:
+            points = points.with_columns(pl.lit(default).alias(column))
+    return points
+
+
 def merged(previous: pl.DataFrame, rows: list[dict[str, object]]) -> pl.DataFrame:
     """``previous`` with ``rows`` added, a row replacing the one of its point."""
     new = pl.DataFrame(rows)
@@ -131,23 +138,20 @@ def main() -> None:
         args.patients, args.features, args.no_models = "100,200", "300,1200", True
     grid = [(int(n), int(f)) for n in args.patients.split(",") for f in args.features.split(",")]
     snakemake = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
-    print(f"machine: {machine()}")
-    cpu = machine().split(";", 1)[0]
+    described = machine()
+    print(f"machine: {described}")
+    cpu = described.split(";", 1)[0]
     plot_path = Path(args.plot)
     tsv_path = Path(args.tsv) if args.tsv else plot_path.with_suffix(".tsv")
     models = "none" if args.no_models else f"{args.folds}x{args.repeats}"
     title = f"survomics whole workflow, default models, {args.cores} cores"
     if args.replot:
-        plot(pl.read_csv(tsv_path, separator="\t"), plot_path, title=title)
+        plot(read_points(tsv_path), plot_path, title=title)
         print(f"plot: {plot_path} from {tsv_path}")
         return
     previous = pl.DataFrame()
     if args.append and tsv_path.exists():
-        previous = pl.read_csv(tsv_path, separator="\t")
-        if "models" not in previous.columns:  # written before the column existed
-            previous = previous.with_columns(pl.lit("none").alias("models"))
-        if "machine" not in previous.columns:  # written before the column existed
-            previous = previous.with_columns(pl.lit("unrecorded").alias("machine"))
+        previous = read_points(tsv_path)
     rows: list[dict[str, object]] = []
     for patients, features in grid:
         work = Path(tempfile.mkdtemp(prefix=f"bench_scaling_{patients}_{features}_"))
